@@ -1,0 +1,46 @@
+/**
+ * Smile ID's v1 job-status utility for every JavaScript runtime: sign requests with
+ * HMAC-SHA256 on WebCrypto, query `POST /v1/job_status` through any `fetch`, verify and type
+ * the answer, and confirm the signatures Smile ID sends. The same code runs in Deno, Node,
+ * Bun, Cloudflare Workers and browsers.
+ *
+ * @example Check a job
+ * ```ts ignore
+ * import { createClient } from "@smile-id-kit/job-status";
+ *
+ * const client = createClient({ partnerId: "085", apiKey: Deno.env.get("SMILE_API_KEY")!, server: "sandbox" });
+ * const status = await client.getJobStatus({ userId: "user-1", jobId: "job-1" });
+ * console.log(status.jobComplete, status.result);
+ * ```
+ *
+ * @example Verify a signature
+ * ```ts
+ * import { verifySignature } from "@smile-id-kit/job-status";
+ *
+ * const ok = await verifySignature({
+ *   partnerId: "partner",
+ *   apiKey: "apiKey",
+ *   timestamp: "2023-02-13T15:07:42.214Z",
+ *   signature: "XxThLHZy2ij1WINkqNEPgzVs9RvUDHWlebDYzprqS74=",
+ * });
+ * console.log(ok); // true
+ * ```
+ *
+ * @module
+ */
+
+export { SmileIdError } from "./src/errors.ts";
+export type { SchemaIssue, SmileIdErrorCode, SmileIdErrorDetails } from "./src/errors.ts";
+export { createSigner, generateSignature, verifySignature } from "./src/signature.ts";
+export type { SignedTimestamp, Signer, SignerCredentials, TimestampInput } from "./src/signature.ts";
+export { resolveServer } from "./src/server.ts";
+export type { ServerInput } from "./src/server.ts";
+export { buildJobStatusRequest } from "./src/request.ts";
+export type { JobStatusQuery, JobStatusRequestOptions } from "./src/request.ts";
+export { parseJobStatusResponse } from "./src/response.ts";
+export type { ParseJobStatusOptions } from "./src/response.ts";
+export { send } from "./src/transport.ts";
+export type { FetchLike, SendOptions } from "./src/transport.ts";
+export { createClient, getJobStatus } from "./src/client.ts";
+export type { ClientConfig, RequestOptions, SmileIdClient } from "./src/client.ts";
+export type { JobResult, JobStatus, JsonObject, JsonValue, PartnerParams } from "./src/types.ts";

@@ -1,0 +1,76 @@
+// Reading HTTP bodies with a byte limit, and JSON objects out of them. Shared by responses and
+// callbacks; web APIs only.
+
+import { quote, SmileIdError } from "./errors.ts";
+import type { JsonObject } from "./types.ts";
+
+/**
+ * Reads a body as UTF-8 text, refusing more than `maxBytes`: a `Content-Length` above the limit
+ * is refused before reading, and a stream is cancelled as soon as it passes the limit, so an
+ * oversized body is never held whole.
+ */
+export async function readText(message: Request | Response, maxBytes: number, what: string): Promise<string> {
+  const declared = Number(message.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) {
+    await message.body?.cancel().catch(() => {});
+    throw tooLarge(what, maxBytes, `declares ${declared} bytes`);
+  }
+  if (message.body === null) return "";
+  const reader = message.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(what, maxBytes, `sent more than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return decodeUtf8(chunks, size);
+}
+
+/** Decodes bytes as UTF-8 (invalid sequences become U+FFFD), refusing more than `maxBytes`. */
+export function bytesToText(bytes: Uint8Array, maxBytes: number, what: string): string {
+  if (bytes.byteLength > maxBytes) throw tooLarge(what, maxBytes, `has ${bytes.byteLength} bytes`);
+  return new TextDecoder().decode(bytes);
+}
+
+function decodeUtf8(chunks: Uint8Array[], size: number): string {
+  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+function tooLarge(what: string, maxBytes: number, detail: string): SmileIdError {
+  return new SmileIdError("payload_too_large", `${what} is larger than the limit of ${maxBytes} bytes: it ${detail}`);
+}
+
+/** Parses text that must hold a JSON object; anything else is an `unexpected_response`. */
+export function parseJsonObject(text: string, what: string): JsonObject {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new SmileIdError(
+      "unexpected_response",
+      `${what} is not JSON: expected a JSON object, got ${text.length === 0 ? "an empty body" : quote(text)}`,
+      { body: text },
+    );
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new SmileIdError(
+      "unexpected_response",
+      `${what} is not a JSON object: got ${Array.isArray(json) ? "an array" : quote(json)}`,
+      { body: text },
+    );
+  }
+  return json as JsonObject;
+}

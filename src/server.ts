@@ -1,0 +1,91 @@
+/**
+ * Where job-status requests go: Smile ID's sandbox or production v1 API, or a custom base URL.
+ *
+ * @module
+ */
+
+import { quote, SmileIdError } from "./errors.ts";
+
+/** Base URL of Smile ID's sandbox v1 API. */
+const SANDBOX = "https://testapi.smileidentity.com/v1";
+/** Base URL of Smile ID's production v1 API. */
+const PRODUCTION = "https://api.smileidentity.com/v1";
+
+/**
+ * A server selector: `0`, `"0"` or `"sandbox"` for the sandbox; `1`, `"1"` or `"production"`
+ * for production (the official SDKs' `sid_server` values); or an absolute base URL such as
+ * `"https://testapi.smileidentity.com/v1"`.
+ *
+ * @example
+ * ```ts
+ * import type { ServerInput } from "@smile-id-kit/job-status";
+ *
+ * const servers: ServerInput[] = [0, "production", "http://127.0.0.1:8787/v1"];
+ * console.log(servers.length);
+ * ```
+ */
+export type ServerInput = 0 | 1 | "0" | "1" | "sandbox" | "production" | (string & {});
+
+const ACCEPTED = 'expected 0, 1, "sandbox", "production", an https:// URL, ' +
+  "or an http:// URL on localhost, 127.0.0.0/8 or [::1]";
+
+/**
+ * Resolves a {@linkcode ServerInput} to a base URL without a trailing slash, to which
+ * `/job_status` is appended. Only `https://` is accepted, except plain `http://` on loopback
+ * hosts (which the web platform treats as trustworthy, and where tests and the fake server
+ * run). Anything else (other numbers, relative URLs, query strings, fragments, credentials)
+ * throws a `SmileIdError` with code `invalid_argument`.
+ *
+ * @example
+ * ```ts
+ * import { resolveServer } from "@smile-id-kit/job-status";
+ *
+ * console.log(resolveServer(0)); // https://testapi.smileidentity.com/v1
+ * console.log(resolveServer("production")); // https://api.smileidentity.com/v1
+ * console.log(resolveServer("http://127.0.0.1:8787/v1/")); // http://127.0.0.1:8787/v1
+ * ```
+ */
+export function resolveServer(server: ServerInput): string {
+  switch (server) {
+    case 0:
+    case "0":
+    case "sandbox":
+      return SANDBOX;
+    case 1:
+    case "1":
+    case "production":
+      return PRODUCTION;
+  }
+  if (typeof server !== "string") {
+    throw new SmileIdError("invalid_argument", `Server ${quote(server)} is not valid: ${ACCEPTED}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new SmileIdError("invalid_argument", `Server ${quote(server)} is not an absolute URL: ${ACCEPTED}`);
+  }
+  if (!/^https?:\/\//i.test(server.trim())) {
+    throw new SmileIdError("invalid_argument", `Server ${quote(server)} has an unsupported scheme: ${ACCEPTED}`);
+  }
+  if (url.protocol === "http:" && !isLoopback(url.hostname)) {
+    throw new SmileIdError(
+      "invalid_argument",
+      `Server ${quote(server)} uses plain http on a host that is not loopback: ${ACCEPTED}`,
+    );
+  }
+  if (server.includes("?") || server.includes("#")) {
+    throw new SmileIdError(
+      "invalid_argument",
+      `Server ${quote(server)} must not have a query or fragment: ${ACCEPTED}`,
+    );
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new SmileIdError("invalid_argument", "Server URL must not contain credentials");
+  }
+  return url.origin + url.pathname.replace(/\/+$/, "");
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}

@@ -1,0 +1,202 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createSigner, generateSignature, SmileIdError, verifySignature } from "../mod.ts";
+import vectors from "./testdata/signature-vectors.json" with { type: "json" };
+
+const partnerId = "partner";
+const apiKey = "apiKey";
+const javaVector = {
+  timestamp: "2023-02-13T15:07:42.214Z",
+  signature: "XxThLHZy2ij1WINkqNEPgzVs9RvUDHWlebDYzprqS74=",
+};
+
+test("generateSignature() matches every known-answer vector of the official SDKs", async () => {
+  assert.ok(vectors.length >= 11);
+  for (const vector of vectors) {
+    const signed = await generateSignature({
+      partnerId: vector.partner_id,
+      apiKey: vector.api_key,
+      timestamp: vector.timestamp,
+    });
+    assert.equal(signed.signature, vector.signature, `vector ${vector.partner_id}/${vector.timestamp}`);
+    assert.equal(signed.timestamp, vector.timestamp);
+  }
+});
+
+test("verifySignature() accepts every known-answer vector", async () => {
+  for (const vector of vectors) {
+    assert.equal(
+      await verifySignature({
+        partnerId: vector.partner_id,
+        apiKey: vector.api_key,
+        timestamp: vector.timestamp,
+        signature: vector.signature,
+      }),
+      true,
+    );
+  }
+});
+
+test("generateSignature() signs now as ISO 8601 with milliseconds and Z by default", async () => {
+  const before = Date.now();
+  const { signature, timestamp } = await generateSignature({ partnerId, apiKey });
+  assert.match(timestamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  assert.ok(Date.parse(timestamp) >= before - 1 && Date.parse(timestamp) <= Date.now());
+  assert.equal(signature.length, 44);
+  assert.equal(await verifySignature({ partnerId, apiKey, timestamp, signature }), true);
+});
+
+test("generateSignature() signs a Date as its toISOString()", async () => {
+  const signed = await generateSignature({ partnerId, apiKey, timestamp: new Date(javaVector.timestamp) });
+  assert.deepEqual(signed, javaVector);
+});
+
+test("partner ids are signed verbatim: 085 and 85 differ", async () => {
+  const a = await generateSignature({ partnerId: "085", apiKey, timestamp: javaVector.timestamp });
+  const b = await generateSignature({ partnerId: "85", apiKey, timestamp: javaVector.timestamp });
+  assert.notEqual(a.signature, b.signature);
+});
+
+test("generateSignature() refuses a numeric timestamp with an explanation", async () => {
+  await assert.rejects(
+    // deno-lint-ignore no-explicit-any
+    () => generateSignature({ partnerId, apiKey, timestamp: 1700000000000 as any }),
+    (error: unknown) =>
+      error instanceof SmileIdError && error.code === "invalid_argument" &&
+      /number 1700000000000/.test(error.message) && /new Date\(ms\)/.test(error.message),
+  );
+});
+
+test("generateSignature() refuses an invalid Date and an empty timestamp", async () => {
+  for (const timestamp of [new Date("nope"), ""]) {
+    await assert.rejects(() => generateSignature({ partnerId, apiKey, timestamp }), { code: "invalid_argument" });
+  }
+});
+
+test("createSigner() refuses bad configuration before any crypto runs", () => {
+  const bad: Array<[unknown, unknown, RegExp]> = [
+    [85, apiKey, /must be a string, got the number 85.*leading zeros/],
+    ["", apiKey, /Partner id must be a non-empty string, got ""/],
+    [undefined, apiKey, /Partner id must be a non-empty string, got undefined/],
+    [partnerId, "", /API key must be a non-empty string/],
+    [partnerId, 42, /API key must be a non-empty string or an HMAC SHA-256 CryptoKey.*got number/],
+    [partnerId, null, /got null/],
+  ];
+  for (const [p, k, message] of bad) {
+    assert.throws(
+      // deno-lint-ignore no-explicit-any
+      () => createSigner({ partnerId: p as any, apiKey: k as any }),
+      (error: unknown) => error instanceof SmileIdError && error.code === "invalid_argument" && message.test(error.message),
+    );
+  }
+});
+
+test("createSigner() never quotes the API key in its errors", () => {
+  const secret = { toString: () => "super-secret-value" };
+  // deno-lint-ignore no-explicit-any
+  assert.throws(() => createSigner({ partnerId, apiKey: secret as any }), (error: unknown) => {
+    return error instanceof SmileIdError && !error.message.includes("super-secret");
+  });
+});
+
+test("createSigner() accepts a ready HMAC CryptoKey", async () => {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(apiKey),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign", "verify"],
+  );
+  const signer = createSigner({ partnerId, apiKey: key });
+  assert.deepEqual(await signer.sign(javaVector.timestamp), javaVector);
+  assert.equal(await signer.verify(javaVector.timestamp, javaVector.signature), true);
+});
+
+test("createSigner() refuses a CryptoKey of the wrong kind", async () => {
+  const key = await crypto.subtle.importKey("raw", new Uint8Array(32), { name: "HMAC", hash: "SHA-1" }, false, [
+    "sign",
+    "verify",
+  ]);
+  assert.throws(() => createSigner({ partnerId, apiKey: key }), { code: "invalid_argument" });
+});
+
+test("createSigner() imports the key once for many signatures", async () => {
+  const original = crypto.subtle.importKey;
+  let imports = 0;
+  // deno-lint-ignore no-explicit-any
+  (crypto.subtle as any).importKey = function (...args: unknown[]) {
+    imports++;
+    // deno-lint-ignore no-explicit-any
+    return (original as any).apply(crypto.subtle, args);
+  };
+  try {
+    const signer = createSigner({ partnerId, apiKey });
+    await Promise.all([signer.sign(), signer.sign(), signer.verify("t", javaVector.signature)]);
+    await signer.sign();
+    assert.equal(imports, 1);
+  } finally {
+    // deno-lint-ignore no-explicit-any
+    (crypto.subtle as any).importKey = original;
+  }
+});
+
+test("verifySignature() resolves false, never rejects, for hostile signatures", async () => {
+  const { timestamp, signature } = javaVector;
+  const hostile: unknown[] = [
+    undefined,
+    null,
+    "",
+    42,
+    {},
+    [signature],
+    signature.slice(0, -1), // padding missing
+    signature + "=", // extra padding
+    ` ${signature}`, // leading space
+    `${signature} `,
+    `${signature.slice(0, 20)}\n${signature.slice(20)}`,
+    signature.toLowerCase(),
+    "A".repeat(44),
+    "A".repeat(43) + "=",
+    signature.slice(0, 42) + "5=", // same prefix, non-zero spare bits
+    "x".repeat(1_000_000),
+  ];
+  for (const candidate of hostile) {
+    assert.equal(await verifySignature({ partnerId, apiKey, timestamp, signature: candidate }), false);
+  }
+});
+
+test("verifySignature() resolves false for the URL-safe alphabet", async () => {
+  const timestamp = "2023-03-09T21:35:00.279Z";
+  const signature = "+S/hVtmFwynoroXQQbjOQ3/l+a5zshNldrQh/iBdxRQ=";
+  assert.equal(await verifySignature({ partnerId, apiKey: "apikey", timestamp, signature }), true);
+  const urlSafe = signature.replaceAll("+", "-").replaceAll("/", "_");
+  assert.equal(await verifySignature({ partnerId, apiKey: "apikey", timestamp, signature: urlSafe }), false);
+});
+
+test("verifySignature() resolves false for empty, non-string and absurd timestamps", async () => {
+  const { signature } = javaVector;
+  for (const timestamp of [undefined, null, "", 1676300862214, new Date(), "x".repeat(100_000), "not-a-date"]) {
+    assert.equal(await verifySignature({ partnerId, apiKey, timestamp, signature }), false);
+  }
+});
+
+test("verifySignature() rejects a changed timestamp, partner or key", async () => {
+  const { timestamp, signature } = javaVector;
+  assert.equal(await verifySignature({ partnerId, apiKey, timestamp: timestamp.replace("214", "215"), signature }), false);
+  assert.equal(await verifySignature({ partnerId: "partneR", apiKey, timestamp, signature }), false);
+  assert.equal(await verifySignature({ partnerId, apiKey: "apikey", timestamp, signature }), false);
+});
+
+test("generateSignature() works without Buffer", async () => {
+  const globals = globalThis as { Buffer?: unknown };
+  const saved = globals.Buffer;
+  delete globals.Buffer;
+  try {
+    assert.equal(globals.Buffer, undefined);
+    const signed = await generateSignature({ partnerId, apiKey, timestamp: javaVector.timestamp });
+    assert.deepEqual(signed, javaVector);
+    assert.equal(await verifySignature({ partnerId, apiKey, ...javaVector }), true);
+  } finally {
+    if (saved !== undefined) globals.Buffer = saved;
+  }
+});

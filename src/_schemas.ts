@@ -3,7 +3,7 @@
 // is loose, so unknown fields pass; views keep the original JSON as `raw`.
 
 import * as v from "valibot";
-import { SmileIdError, type SchemaIssue } from "./errors.ts";
+import { type SchemaIssue, SmileIdError } from "./errors.ts";
 import type { JobResult, JobStatus, JsonObject, PartnerParams } from "./types.ts";
 
 const stringOrNumber = v.union([v.string(), v.number()]);
@@ -55,10 +55,7 @@ export function validate<T extends v.GenericSchema>(
 ): v.InferOutput<T> {
   const parsed = v.safeParse(schema, json);
   if (parsed.success) return parsed.output;
-  const issues: SchemaIssue[] = parsed.issues.map((issue) => ({
-    path: v.getDotPath(issue) ?? "",
-    message: issue.message,
-  }));
+  const issues = parsed.issues.flatMap((issue) => deepest(issue, []));
   const listed = issues.slice(0, 5).map((i) => `${i.path || "(top)"}: ${i.message}`).join("; ");
   const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : "";
   throw new SmileIdError(
@@ -66,6 +63,18 @@ export function validate<T extends v.GenericSchema>(
     `${what} does not have the documented shape: ${listed}${more}`,
     body === undefined ? { issues } : { issues, body },
   );
+}
+
+/**
+ * Lists an issue with its full dot path. A failed union (a result object or a string) says
+ * only "Expected (Object | string)"; when a branch got deeper into the value, its issues say
+ * more, so those are listed instead. Paths of a union's own issues are relative to it.
+ */
+function deepest(issue: v.BaseIssue<unknown>, prefix: readonly string[]): SchemaIssue[] {
+  const path = [...prefix, ...(issue.path ?? []).map((item) => String(item.key))];
+  const deeper = (issue.issues ?? []).filter((sub) => (sub.path?.length ?? 0) > 0);
+  if (deeper.length > 0) return deeper.flatMap((sub) => deepest(sub, path));
+  return [{ path: path.join("."), message: issue.message }];
 }
 
 /** Reads `{ code, error }` from an error body, if it has that shape. */

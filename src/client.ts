@@ -124,7 +124,12 @@ export function createClient(config: ClientConfig): SmileIdClient {
       if (typeof query !== "object" || query === null) {
         throw new SmileIdError("invalid_argument", `Job status query must be an object, got ${quote(query)}`);
       }
-      const request = buildJobStatusRequest({ ...query, server, partnerId: signer.partnerId, signed: await signer.sign() });
+      const request = buildJobStatusRequest({
+        ...query,
+        server,
+        partnerId: signer.partnerId,
+        signed: await signer.sign(),
+      });
       return await send(
         request,
         { fetch: fetchFn, timeoutMs: positive(options.timeoutMs, "timeoutMs", timeoutMs), signal: options.signal },

@@ -6,7 +6,7 @@
  */
 
 import { parseJsonObject, readText } from "./_body.ts";
-import { readErrorBody, toJobStatus, validate, jobStatusSchema } from "./_schemas.ts";
+import { jobStatusSchema, readErrorBody, toJobStatus, validate } from "./_schemas.ts";
 import { parseRetryAfter } from "./_time.ts";
 import { quote, SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
 import type { Signer } from "./signature.ts";

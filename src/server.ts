@@ -24,7 +24,7 @@ const PRODUCTION = "https://api.smileidentity.com/v1";
  * console.log(servers.length);
  * ```
  */
-export type ServerInput = 0 | 1 | "0" | "1" | "sandbox" | "production" | (string & {});
+export type ServerInput = 0 | 1 | "0" | "1" | "sandbox" | "production" | (string & Record<never, never>);
 
 const ACCEPTED = 'expected 0, 1, "sandbox", "production", an https:// URL, ' +
   "or an http:// URL on localhost, 127.0.0.0/8 or [::1]";

@@ -31,6 +31,7 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObj
  * ```
  */
 export interface JsonObject {
+  /** Any member. */
   [key: string]: JsonValue;
 }
 

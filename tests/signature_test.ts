@@ -86,7 +86,8 @@ test("createSigner() refuses bad configuration before any crypto runs", () => {
     assert.throws(
       // deno-lint-ignore no-explicit-any
       () => createSigner({ partnerId: p as any, apiKey: k as any }),
-      (error: unknown) => error instanceof SmileIdError && error.code === "invalid_argument" && message.test(error.message),
+      (error: unknown) =>
+        error instanceof SmileIdError && error.code === "invalid_argument" && message.test(error.message),
     );
   }
 });
@@ -182,7 +183,10 @@ test("verifySignature() resolves false for empty, non-string and absurd timestam
 
 test("verifySignature() rejects a changed timestamp, partner or key", async () => {
   const { timestamp, signature } = javaVector;
-  assert.equal(await verifySignature({ partnerId, apiKey, timestamp: timestamp.replace("214", "215"), signature }), false);
+  assert.equal(
+    await verifySignature({ partnerId, apiKey, timestamp: timestamp.replace("214", "215"), signature }),
+    false,
+  );
   assert.equal(await verifySignature({ partnerId: "partneR", apiKey, timestamp, signature }), false);
   assert.equal(await verifySignature({ partnerId, apiKey: "apikey", timestamp, signature }), false);
 });

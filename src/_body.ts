@@ -53,23 +53,36 @@ function tooLarge(what: string, maxBytes: number, detail: string): SmileIdError 
   return new SmileIdError("payload_too_large", `${what} is larger than the limit of ${maxBytes} bytes: it ${detail}`);
 }
 
-/** Parses text that must hold a JSON object; anything else is an `unexpected_response`. */
-export function parseJsonObject(text: string, what: string): JsonObject {
+/**
+ * Parses text that must hold a JSON object; anything else is an `unexpected_response`. With
+ * `quoteBody` the error quotes the start of the text and keeps it as `body` (for answers to
+ * the caller's own query, where an HTML error page is worth seeing); without it neither is
+ * done, since a callback body carries personal data that must not reach logs.
+ */
+export function parseJsonObject(text: string, what: string, quoteBody: boolean): JsonObject {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
+    const got = text.length === 0 ? "an empty body" : quoteBody ? quote(text) : `${text.length} characters`;
     throw new SmileIdError(
       "unexpected_response",
-      `${what} is not JSON: expected a JSON object, got ${text.length === 0 ? "an empty body" : quote(text)}`,
-      { body: text },
+      `${what} is not JSON: expected a JSON object, got ${got}`,
+      quoteBody ? { body: text } : {},
     );
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    const got = Array.isArray(json)
+      ? "an array"
+      : json === null
+      ? "null"
+      : quoteBody
+      ? quote(json)
+      : `a ${typeof json}`;
     throw new SmileIdError(
       "unexpected_response",
-      `${what} is not a JSON object: got ${Array.isArray(json) ? "an array" : quote(json)}`,
-      { body: text },
+      `${what} is not a JSON object: got ${got}`,
+      quoteBody ? { body: text } : {},
     );
   }
   return json as JsonObject;

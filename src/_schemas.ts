@@ -6,45 +6,52 @@ import * as v from "valibot";
 import { type SchemaIssue, SmileIdError } from "./errors.ts";
 import type { JobResult, JobStatus, JsonObject, PartnerParams } from "./types.ts";
 
-const stringOrNumber = v.union([v.string(), v.number()]);
-const stringOrBoolean = v.union([v.string(), v.boolean()]);
+// Each schema is built in a /* @__PURE__ */ closure so that bundlers drop the schemas (and
+// valibot) from bundles that do not use them: esbuild ignores valibot's own
+// @__NO_SIDE_EFFECTS__ marks on functions imported from another module (evanw/esbuild#4369).
+const stringOrNumber = /* @__PURE__ */ (() => v.union([v.string(), v.number()]))();
+const stringOrBoolean = /* @__PURE__ */ (() => v.union([v.string(), v.boolean()]))();
 
-const partnerParamsSchema = v.looseObject({
-  user_id: v.optional(stringOrNumber),
-  job_id: v.optional(stringOrNumber),
-  job_type: v.optional(stringOrNumber),
-});
+const partnerParamsSchema = /* @__PURE__ */ (() =>
+  v.looseObject({
+    user_id: v.optional(stringOrNumber),
+    job_id: v.optional(stringOrNumber),
+    job_type: v.optional(stringOrNumber),
+  }))();
 
 /** A result object: `result`, each `history` entry, and the callback body. */
-export const jobResultSchema = v.looseObject({
-  ResultCode: v.optional(stringOrNumber),
-  ResultText: v.optional(v.string()),
-  ResultType: v.optional(v.string()),
-  SmileJobID: v.optional(stringOrNumber),
-  PartnerParams: v.optional(partnerParamsSchema),
-  Actions: v.optional(v.record(v.string(), v.string())),
-  ConfidenceValue: v.optional(stringOrNumber),
-  IsFinalResult: v.optional(stringOrBoolean),
-  IsMachineResult: v.optional(stringOrBoolean),
-});
+export const jobResultSchema = /* @__PURE__ */ (() =>
+  v.looseObject({
+    ResultCode: v.optional(stringOrNumber),
+    ResultText: v.optional(v.string()),
+    ResultType: v.optional(v.string()),
+    SmileJobID: v.optional(stringOrNumber),
+    PartnerParams: v.optional(partnerParamsSchema),
+    Actions: v.optional(v.record(v.string(), v.string())),
+    ConfidenceValue: v.optional(stringOrNumber),
+    IsFinalResult: v.optional(stringOrBoolean),
+    IsMachineResult: v.optional(stringOrBoolean),
+  }))();
 
 /** The job-status answer. `signature` and `timestamp` are checked before this runs. */
-export const jobStatusSchema = v.looseObject({
-  job_complete: v.boolean(),
-  job_success: v.optional(v.boolean()),
-  code: v.optional(stringOrNumber),
-  result: v.optional(v.nullable(v.union([jobResultSchema, v.string()]))),
-  history: v.optional(v.nullable(v.array(jobResultSchema))),
-  image_links: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
-  timestamp: v.string(),
-  signature: v.string(),
-});
+export const jobStatusSchema = /* @__PURE__ */ (() =>
+  v.looseObject({
+    job_complete: v.boolean(),
+    job_success: v.optional(v.boolean()),
+    code: v.optional(stringOrNumber),
+    result: v.optional(v.nullable(v.union([jobResultSchema, v.string()]))),
+    history: v.optional(v.nullable(v.array(jobResultSchema))),
+    image_links: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
+    timestamp: v.string(),
+    signature: v.string(),
+  }))();
 
 /** Smile ID's error body: `{ "code": "2205", "error": "You are not authorized to do that" }`. */
-const errorBodySchema = v.looseObject({
-  code: v.optional(stringOrNumber),
-  error: v.optional(v.string()),
-});
+const errorBodySchema = /* @__PURE__ */ (() =>
+  v.looseObject({
+    code: v.optional(stringOrNumber),
+    error: v.optional(v.string()),
+  }))();
 
 /** Validates JSON against a schema, or throws a `schema` SmileIdError listing every issue. */
 export function validate<T extends v.GenericSchema>(

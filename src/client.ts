@@ -5,13 +5,20 @@
  * @module
  */
 
+import {
+  createMemoryReplayGuard,
+  type VerifiedCallback,
+  verifyCallback,
+  type VerifyCallbackOptions,
+} from "./callback.ts";
 import { quote, SmileIdError } from "./errors.ts";
+import { waitForJobStatus, type WaitOptions } from "./poll.ts";
 import { buildJobStatusRequest, type JobStatusQuery } from "./request.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, parseJobStatusResponse } from "./response.ts";
 import { resolveServer, type ServerInput } from "./server.ts";
 import { createSigner, type Signer, type SignerCredentials } from "./signature.ts";
 import { type FetchLike, send } from "./transport.ts";
-import type { JobStatus } from "./types.ts";
+import type { JobStatus, JsonObject } from "./types.ts";
 
 /**
  * Client configuration.
@@ -82,6 +89,20 @@ export interface SmileIdClient {
    * validates it.
    */
   getJobStatus(query: JobStatusQuery, options?: RequestOptions): Promise<JobStatus>;
+  /**
+   * Polls until the job is complete, see `waitForJobStatus`; each request's deadline is the
+   * client's `timeoutMs` unless `requestTimeoutMs` says otherwise.
+   */
+  waitForJobStatus(query: JobStatusQuery, options?: WaitOptions): Promise<JobStatus>;
+  /**
+   * Verifies a callback with this client's key, see `verifyCallback`. By default it uses one
+   * in-memory replay guard per client (create the client once, not per request), and
+   * `confirm: true` asks this client for the authoritative status.
+   */
+  verifyCallback(
+    input: Request | string | Uint8Array | JsonObject,
+    options?: Omit<VerifyCallbackOptions, "signer" | "reader">,
+  ): Promise<VerifiedCallback>;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -116,7 +137,8 @@ export function createClient(config: ClientConfig): SmileIdClient {
   const timeoutMs = positive(config.timeoutMs, "timeoutMs", DEFAULT_TIMEOUT_MS);
   const maxBodyBytes = positive(config.maxResponseBytes, "maxResponseBytes", DEFAULT_MAX_RESPONSE_BYTES);
 
-  return {
+  const replayGuard = createMemoryReplayGuard();
+  const client: SmileIdClient = {
     partnerId: signer.partnerId,
     server,
     signer,
@@ -136,7 +158,17 @@ export function createClient(config: ClientConfig): SmileIdClient {
         (response) => parseJobStatusResponse(response, { signer, maxBodyBytes }),
       );
     },
+    waitForJobStatus(query: JobStatusQuery, options?: WaitOptions): Promise<JobStatus> {
+      return waitForJobStatus(client, query, { requestTimeoutMs: timeoutMs, ...options });
+    },
+    verifyCallback(
+      input: Request | string | Uint8Array | JsonObject,
+      options?: Omit<VerifyCallbackOptions, "signer" | "reader">,
+    ): Promise<VerifiedCallback> {
+      return verifyCallback(input, { replayGuard, ...options, signer, reader: client });
+    },
   };
+  return client;
 }
 
 /**

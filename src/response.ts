@@ -62,10 +62,10 @@ export async function parseJobStatusResponse(
   if (body instanceof Response) {
     await rejectUnsuccessful(body, maxBytes);
     text = await readText(body, maxBytes, "The job status response");
-    json = parseJsonObject(text, "The job status response");
+    json = parseJsonObject(text, "The job status response", true);
   } else if (typeof body === "string") {
     text = body;
-    json = parseJsonObject(text, "The job status response");
+    json = parseJsonObject(text, "The job status response", true);
   } else if (typeof body === "object" && body !== null && !Array.isArray(body)) {
     json = body;
   } else {

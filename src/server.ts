@@ -59,6 +59,10 @@ export function resolveServer(server: ServerInput): string {
   if (typeof server !== "string") {
     throw new SmileIdError("invalid_argument", `Server ${quote(server)} is not valid: ${ACCEPTED}`);
   }
+  if (/^[^/?#]*\/\/[^/?#]*@/.test(server)) {
+    // Not quoted: the user-info part may hold a password.
+    throw new SmileIdError("invalid_argument", `Server URL must not contain credentials: ${ACCEPTED}`);
+  }
   let url: URL;
   try {
     url = new URL(server);
@@ -79,9 +83,6 @@ export function resolveServer(server: ServerInput): string {
       "invalid_argument",
       `Server ${quote(server)} must not have a query or fragment: ${ACCEPTED}`,
     );
-  }
-  if (url.username !== "" || url.password !== "") {
-    throw new SmileIdError("invalid_argument", "Server URL must not contain credentials");
   }
   return url.origin + url.pathname.replace(/\/+$/, "");
 }

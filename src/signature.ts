@@ -161,11 +161,10 @@ export function createSigner(credentials: SignerCredentials): Signer {
  * console.log(timestamp); // 2023-02-13T15:07:42.214Z
  * ```
  */
-export function generateSignature(
+export async function generateSignature(
   options: SignerCredentials & { readonly timestamp?: TimestampInput },
 ): Promise<SignedTimestamp> {
-  const signer = createSigner(options);
-  return signer.sign(options.timestamp);
+  return await createSigner(options).sign(options.timestamp);
 }
 
 /**
@@ -186,11 +185,10 @@ export function generateSignature(
  * console.log(ok); // true
  * ```
  */
-export function verifySignature(
+export async function verifySignature(
   options: SignerCredentials & { readonly timestamp: unknown; readonly signature: unknown },
 ): Promise<boolean> {
-  const signer = createSigner(options);
-  return signer.verify(options.timestamp, options.signature);
+  return await createSigner(options).verify(options.timestamp, options.signature);
 }
 
 function validateCredentials(credentials: unknown): SignerCredentials {

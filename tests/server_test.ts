@@ -62,6 +62,15 @@ test("resolveServer() rejects everything else with what it accepts", () => {
 test("resolveServer() does not echo credentials embedded in a URL", () => {
   assert.throws(
     () => resolveServer("https://user:hunter2@api.example.com/v1"),
-    (error: unknown) => error instanceof SmileIdError && !error.message.includes("hunter2"),
+    (error: unknown) =>
+      error instanceof SmileIdError && /must not contain credentials/.test(error.message) &&
+      !error.message.includes("hunter2"),
   );
+  for (const server of ["http://user:hunter2@example.com/v1", "ftp://user:hunter2@x/", "https://:hunter2@x.example"]) {
+    assert.throws(
+      () => resolveServer(server),
+      (error: unknown) => error instanceof SmileIdError && !error.message.includes("hunter2"),
+      server,
+    );
+  }
 });

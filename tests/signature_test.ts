@@ -204,3 +204,13 @@ test("generateSignature() works without Buffer", async () => {
     if (saved !== undefined) globals.Buffer = saved;
   }
 });
+
+test("generateSignature() and verifySignature() reject, not throw, on bad credentials", async () => {
+  // deno-lint-ignore no-explicit-any
+  const bad = { partnerId: 85 as any, apiKey, timestamp: javaVector.timestamp, signature: javaVector.signature };
+  // A synchronous throw would escape these two lines and fail the test.
+  const generated = generateSignature(bad);
+  const verified = verifySignature(bad);
+  await assert.rejects(generated, { code: "invalid_argument" });
+  await assert.rejects(verified, { code: "invalid_argument" });
+});

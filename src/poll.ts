@@ -1,0 +1,360 @@
+/**
+ * {@linkcode waitForJobStatus}: polls a job's status until Smile ID reports it complete, with
+ * a growing, jittered schedule, a deadline that also cuts the request in flight, abort at any
+ * moment, retries of transient failures only, and progress reports.
+ *
+ * @module
+ */
+
+import { quote, SmileIdError } from "./errors.ts";
+import type { JobStatusQuery } from "./request.ts";
+import type { JobStatus } from "./types.ts";
+
+/**
+ * Anything that can ask for a job's status once: a client from `createClient`, or a stand-in.
+ * It must honour `timeoutMs` and `signal`, as the client does: that is how the polling
+ * deadline and the caller's abort reach a request in flight.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type JobStatusReader } from "@smile-id-kit/job-status";
+ *
+ * const reader: JobStatusReader = createClient({ partnerId: "085", apiKey: "my-api-key" });
+ * console.log(typeof reader.getJobStatus); // function
+ * ```
+ */
+export interface JobStatusReader {
+  /** Asks for the job's status once; rejects with a `SmileIdError` on failure. */
+  getJobStatus(
+    query: JobStatusQuery,
+    options?: { readonly signal?: AbortSignal | undefined; readonly timeoutMs?: number | undefined },
+  ): Promise<JobStatus>;
+}
+
+/**
+ * The clock the poller reads and sleeps on. The default uses `Date.now` and `setTimeout`;
+ * tests and benchmarks inject a virtual one.
+ *
+ * @example A virtual clock: sleeping advances time at once
+ * ```ts
+ * import type { PollClock } from "@smile-id-kit/job-status";
+ *
+ * let time = 0;
+ * const clock: PollClock = {
+ *   now: () => time,
+ *   sleep: (ms) => {
+ *     time += ms;
+ *     return Promise.resolve();
+ *   },
+ * };
+ * await clock.sleep(1500, new AbortController().signal);
+ * console.log(clock.now()); // 1500
+ * ```
+ */
+export interface PollClock {
+  /** Current time in milliseconds. */
+  now(): number;
+  /**
+   * Waits `ms` milliseconds. When `signal` aborts it must settle at once (resolve or reject)
+   * and leave no timer running.
+   */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * What happened in one polling attempt, passed to `onProgress`.
+ *
+ * @example
+ * ```ts
+ * import type { PollProgress } from "@smile-id-kit/job-status";
+ *
+ * function show(p: PollProgress): string {
+ *   const state = p.error ? `error ${p.error.code}` : p.status?.jobComplete ? "complete" : "processing";
+ *   const next = p.nextDelayMs === undefined ? "" : `, next check in ${Math.round(p.nextDelayMs / 1000)} s`;
+ *   return `attempt ${p.attempt} after ${p.elapsedMs} ms: ${state}${next}`;
+ * }
+ * console.log(show({ attempt: 1, elapsedMs: 12, nextDelayMs: 2000 }));
+ * ```
+ */
+export interface PollProgress {
+  /** 1 for the first request, then 2, 3, … */
+  readonly attempt: number;
+  /** Milliseconds since polling started, at the end of this attempt. */
+  readonly elapsedMs: number;
+  /** How long the poller waits before the next attempt; `undefined` when there is none. */
+  readonly nextDelayMs: number | undefined;
+  /** The status this attempt returned, when it succeeded. */
+  readonly status?: JobStatus;
+  /** The error this attempt failed with, when it failed. */
+  readonly error?: SmileIdError;
+}
+
+/**
+ * How {@linkcode waitForJobStatus} polls.
+ *
+ * @example
+ * ```ts
+ * import type { WaitOptions } from "@smile-id-kit/job-status";
+ *
+ * const options: WaitOptions = {
+ *   timeoutMs: 60_000,
+ *   signal: AbortSignal.timeout(90_000),
+ *   onProgress: (p) => console.log(`attempt ${p.attempt}`),
+ * };
+ * console.log(options.timeoutMs);
+ * ```
+ */
+export interface WaitOptions {
+  /** First wait between attempts, in milliseconds (default 2000). */
+  readonly intervalMs?: number;
+  /** Longest wait between attempts (default 8000, or `intervalMs` if that is larger). */
+  readonly maxIntervalMs?: number;
+  /** Overall deadline in milliseconds (default 120000); a request in flight is cut at it. */
+  readonly timeoutMs?: number;
+  /**
+   * Deadline of each request (default: whatever time is left). The client sets this to its
+   * own `timeoutMs`; a request that times out before the overall deadline is retried.
+   */
+  readonly requestTimeoutMs?: number;
+  /** Aborting it rejects with code `aborted`, also while waiting between attempts. */
+  readonly signal?: AbortSignal;
+  /** Called after every attempt; an exception thrown by it ends polling with that exception. */
+  readonly onProgress?: (progress: PollProgress) => void;
+  /** Clock to read and sleep on (default: `Date.now` and `setTimeout`). */
+  readonly clock?: PollClock;
+  /** Source of jitter in [0, 1) (default `Math.random`); `() => 0` gives the plain schedule. */
+  readonly random?: () => number;
+}
+
+const DEFAULT_INTERVAL_MS = 2000;
+const DEFAULT_MAX_INTERVAL_MS = 8000;
+const DEFAULT_TIMEOUT_MS = 120_000;
+const GROWTH = 1.5;
+const JITTER = 0.1;
+const RETRYABLE_STATUS = [429, 500, 502, 503, 504];
+
+/**
+ * The waits between polling attempts, in milliseconds: the first is `intervalMs`, each next
+ * one 1.5 times longer up to `maxIntervalMs`, each shortened by up to 10% of jitter (so no wait
+ * exceeds the schedule). Pure; the same numbers {@linkcode waitForJobStatus} uses when no
+ * `Retry-After` intervenes.
+ *
+ * @example The default schedule without jitter
+ * ```ts
+ * import { pollDelays } from "@smile-id-kit/job-status";
+ *
+ * console.log(pollDelays(6, { random: () => 0 })); // [2000, 3000, 4500, 6750, 8000, 8000]
+ * ```
+ */
+export function pollDelays(
+  count: number,
+  options: Pick<WaitOptions, "intervalMs" | "maxIntervalMs" | "random"> = {},
+): number[] {
+  const { intervalMs, maxIntervalMs } = intervals(options);
+  const random = options.random ?? Math.random;
+  const delays: number[] = [];
+  for (let i = 0; i < count; i++) delays.push(delayAt(i, intervalMs, maxIntervalMs, random));
+  return delays;
+}
+
+function delayAt(index: number, intervalMs: number, maxIntervalMs: number, random: () => number): number {
+  const base = Math.min(maxIntervalMs, intervalMs * GROWTH ** index);
+  const r = random();
+  return Math.round(base * (1 - JITTER * (r > 0 ? Math.min(r, 1) : 0))); // NaN or garbage: no jitter
+}
+
+/**
+ * Polls `reader.getJobStatus(query)` until the job is complete and returns that status. The
+ * first request goes out at once; the waits follow {@linkcode pollDelays}. Each attempt is a
+ * fresh request (the client signs each one anew).
+ *
+ * - Deadline: after `timeoutMs` it rejects with code `timeout`; the error's `lastStatus`
+ *   holds the last status seen and `attempts` the number of requests. A request still in
+ *   flight is cut at the deadline.
+ * - Abort: `signal` rejects with code `aborted` at once, during a request or a wait.
+ * - Transient failures are retried within the deadline: code `transport`, a single request's
+ *   `timeout`, and HTTP 429, 500, 502, 503 and 504, waiting at least what `Retry-After` asks
+ *   (when that lies beyond the deadline it gives up at once with code `timeout`).
+ * - Every other failure (`signature_mismatch`, `schema`, `unexpected_response`, other HTTP
+ *   statuses such as 401 with Smile ID's 2204/2205) rejects at once with that error.
+ * - An incomplete status is never returned as if it were final.
+ *
+ * @example Wait for a job (here against an in-process stand-in that completes on the 3rd call)
+ * ```ts
+ * import { createClient, createSigner, waitForJobStatus } from "@smile-id-kit/job-status";
+ *
+ * const smile = createSigner({ partnerId: "085", apiKey: "my-api-key" });
+ * let calls = 0;
+ * const fetch = async () => Response.json({ job_complete: ++calls >= 3, result: {}, ...(await smile.sign()) });
+ * const client = createClient({ partnerId: "085", apiKey: "my-api-key", fetch });
+ *
+ * const status = await waitForJobStatus(client, { userId: "user-1", jobId: "job-1" }, {
+ *   intervalMs: 5,
+ *   onProgress: (p) => console.log(`attempt ${p.attempt}: ${p.status?.jobComplete ? "complete" : "processing"}`),
+ * });
+ * console.log(status.jobComplete, calls); // true 3
+ * ```
+ */
+export async function waitForJobStatus(
+  reader: JobStatusReader,
+  query: JobStatusQuery,
+  options: WaitOptions = {},
+): Promise<JobStatus> {
+  if (typeof reader?.getJobStatus !== "function") {
+    throw invalid("Reader", "an object with a getJobStatus method", reader);
+  }
+  if (typeof options !== "object" || options === null) throw invalid("Options", "an object", options);
+  const { intervalMs, maxIntervalMs } = intervals(options);
+  const timeoutMs = positive(options.timeoutMs, "timeoutMs") ?? DEFAULT_TIMEOUT_MS;
+  const requestTimeoutMs = positive(options.requestTimeoutMs, "requestTimeoutMs");
+  const { signal, onProgress } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalid("Option signal", "an AbortSignal", signal);
+  }
+  if (onProgress !== undefined && typeof onProgress !== "function") {
+    throw invalid("Option onProgress", "a function", onProgress);
+  }
+  const { clock = realClock, random = Math.random } = options;
+  if (typeof clock?.now !== "function" || typeof clock.sleep !== "function") {
+    throw invalid("Option clock", "an object with now and sleep methods", clock);
+  }
+  if (typeof random !== "function") {
+    throw invalid("Option random", "a function", random);
+  }
+  const target = `job ${quote(query?.jobId)} of user ${quote(query?.userId)}`;
+  if (signal?.aborted) throw aborted(target, 0, undefined, signal.reason);
+
+  // When no caller signal is given, the sleeps still need one; it never aborts.
+  const sleepSignal = signal ?? new AbortController().signal;
+  const start = clock.now();
+  const deadline = start + timeoutMs;
+  if (!Number.isFinite(deadline)) {
+    throw invalid("Option clock.now()", "a function returning milliseconds", start);
+  }
+  let lastStatus: JobStatus | undefined;
+  let lastError: unknown;
+  let retries = 0;
+
+  const timedOut = (attempts: number, why: string): SmileIdError =>
+    new SmileIdError(
+      "timeout",
+      `Gave up waiting for ${target} after ${attempts} attempt${attempts === 1 ? "" : "s"} in ` +
+        `${clock.now() - start} ms: ${why}; expected job_complete true within ${timeoutMs} ms`,
+      { attempts, lastStatus, ...(lastError === undefined ? {} : { cause: lastError }) },
+    );
+
+  for (let attempt = 1;; attempt++) {
+    const remaining = deadline - clock.now();
+    // A clock that stops returning numbers would otherwise poll without end.
+    if (!(remaining > 0)) throw timedOut(attempt - 1, "the deadline passed");
+    const requestTimeout = Math.min(requestTimeoutMs ?? remaining, remaining);
+    let status: JobStatus | undefined;
+    let error: unknown;
+    try {
+      status = await reader.getJobStatus(query, { signal, timeoutMs: requestTimeout });
+      lastStatus = status;
+      lastError = undefined;
+    } catch (caught) {
+      error = lastError = caught;
+    }
+
+    let failure: unknown;
+    let delay: number | undefined;
+    if (signal?.aborted) {
+      failure = isCode(error, "aborted") ? error : aborted(target, attempt, lastStatus, signal.reason);
+    } else if (status?.jobComplete) {
+      // done
+    } else if (error !== undefined && !retryable(error)) {
+      failure = error;
+    } else if (isCode(error, "timeout") && requestTimeout >= remaining) {
+      failure = timedOut(attempt, "the deadline cut the last request");
+    } else {
+      const left = deadline - clock.now();
+      const retryAfter = error instanceof SmileIdError ? error.retryAfterMs : undefined;
+      delay = Math.min(left, Math.max(delayAt(retries++, intervalMs, maxIntervalMs, random), retryAfter ?? 0));
+      if (left <= 0) {
+        failure = timedOut(attempt, "the deadline passed");
+      } else if (retryAfter !== undefined && retryAfter >= left) {
+        failure = timedOut(attempt, `Smile ID asked to retry after ${retryAfter} ms (Retry-After), past the deadline`);
+      }
+      if (failure !== undefined) delay = undefined;
+    }
+
+    onProgress?.({
+      attempt,
+      elapsedMs: clock.now() - start,
+      nextDelayMs: delay,
+      ...(status === undefined ? {} : { status }),
+      ...(error instanceof SmileIdError ? { error } : {}),
+    });
+    if (failure !== undefined) throw failure;
+    if (delay === undefined) return status as JobStatus;
+
+    try {
+      await clock.sleep(delay, sleepSignal);
+    } catch {
+      // An aborted sleep may reject; the checks below say why polling ends.
+    }
+    if (signal?.aborted) throw aborted(target, attempt, lastStatus, signal.reason);
+    if (clock.now() >= deadline) throw timedOut(attempt, "the deadline passed");
+  }
+}
+
+/** The default clock: `Date.now`, and a `setTimeout` sleep that is cleared when aborted. */
+const realClock: PollClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+      if (signal.aborted) done();
+    }),
+};
+
+function retryable(error: unknown): boolean {
+  if (!(error instanceof SmileIdError)) return false;
+  if (error.code === "transport" || error.code === "timeout") return true;
+  return error.code === "http" && RETRYABLE_STATUS.includes(error.status ?? 0);
+}
+
+function isCode(error: unknown, code: string): error is SmileIdError {
+  return error instanceof SmileIdError && error.code === code;
+}
+
+function aborted(target: string, attempts: number, lastStatus: JobStatus | undefined, cause: unknown): SmileIdError {
+  return new SmileIdError("aborted", `Waiting for ${target} was aborted after ${attempts} attempt(s)`, {
+    attempts,
+    lastStatus,
+    cause,
+  });
+}
+
+function intervals(options: Pick<WaitOptions, "intervalMs" | "maxIntervalMs">): {
+  intervalMs: number;
+  maxIntervalMs: number;
+} {
+  const intervalMs = positive(options.intervalMs, "intervalMs") ?? DEFAULT_INTERVAL_MS;
+  const maxIntervalMs = positive(options.maxIntervalMs, "maxIntervalMs") ??
+    Math.max(DEFAULT_MAX_INTERVAL_MS, intervalMs);
+  if (maxIntervalMs < intervalMs) {
+    throw invalid("Option maxIntervalMs", `at least intervalMs (${intervalMs})`, maxIntervalMs);
+  }
+  return { intervalMs, maxIntervalMs };
+}
+
+function positive(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw invalid(`Option ${name}`, "a positive number", value);
+  }
+  return value;
+}
+
+function invalid(what: string, expected: string, value: unknown): SmileIdError {
+  return new SmileIdError("invalid_argument", `${what} must be ${expected}, got ${quote(value)}`);
+}

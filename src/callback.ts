@@ -12,7 +12,7 @@
 import { bytesToText, parseJsonObject, readText } from "./_body.ts";
 import { jobResultSchema, jobStatusSchema, toJobResult, toJobStatus, validate } from "./_schemas.ts";
 import { parseTimestamp } from "./_time.ts";
-import { quote, SmileIdError } from "./errors.ts";
+import { invalidArgument, quote, SmileIdError } from "./errors.ts";
 import type { JobStatusReader } from "./poll.ts";
 import type { Signer } from "./signature.ts";
 import type { JobResult, JobStatus, JsonObject, JsonValue } from "./types.ts";
@@ -258,22 +258,24 @@ export async function verifyCallback(
       "Option confirm needs a reader to fetch the job status: use client.verifyCallback or pass reader",
     );
   }
-  if (typeof now !== "function") throw invalid("Option now", "a function", now);
+  if (typeof now !== "function") throw invalidArgument("Option now", "a function", now);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw invalid("Option signal", "an AbortSignal", signal);
+    throw invalidArgument("Option signal", "an AbortSignal", signal);
   }
   if (
     replayGuard !== undefined && replayGuard !== false &&
     (typeof replayGuard?.seen !== "function" || typeof replayGuard.remember !== "function")
   ) {
-    throw invalid("Option replayGuard", "false or an object with seen and remember methods", replayGuard);
+    throw invalidArgument("Option replayGuard", "false or an object with seen and remember methods", replayGuard);
   }
   const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   if (tolerance !== false && !(Number.isFinite(tolerance) && tolerance >= 0)) {
-    throw invalid("Option toleranceSeconds", "a non-negative number of seconds or false", tolerance);
+    throw invalidArgument("Option toleranceSeconds", "a non-negative number of seconds or false", tolerance);
   }
   const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!(Number.isFinite(maxBytes) && maxBytes > 0)) throw invalid("Option maxBodyBytes", "a positive number", maxBytes);
+  if (!(Number.isFinite(maxBytes) && maxBytes > 0)) {
+    throw invalidArgument("Option maxBodyBytes", "a positive number", maxBytes);
+  }
   const guard = replayGuard ?? (sharedGuard ??= createMemoryReplayGuard());
 
   // 1–2: size and JSON object.
@@ -293,7 +295,7 @@ export async function verifyCallback(
     }
     json = input;
   } else {
-    throw invalid("The callback input", "a Request, a string, a Uint8Array or a JSON object", input);
+    throw invalidArgument("The callback input", "a Request, a string, a Uint8Array or a JSON object", input);
   }
 
   // 3–4: signature.
@@ -323,7 +325,7 @@ export async function verifyCallback(
       throw new SmileIdError("invalid_timestamp", `The callback timestamp ${quote(timestamp)} is not a readable time`);
     }
     const current = now();
-    if (!Number.isFinite(current)) throw invalid("Option now", "a function returning milliseconds", current);
+    if (!Number.isFinite(current)) throw invalidArgument("Option now", "a function returning milliseconds", current);
     const skew = current - at;
     if (Math.abs(skew) > tolerance * 1000) {
       throw new SmileIdError(
@@ -423,8 +425,4 @@ function text(value: JsonValue | undefined): string | undefined {
 
 function replayed(timestamp: string): SmileIdError {
   return new SmileIdError("replayed", `The callback signed at ${quote(timestamp)} was already accepted once`);
-}
-
-function invalid(what: string, expected: string, value: unknown): SmileIdError {
-  return new SmileIdError("invalid_argument", `${what} must be ${expected}, got ${quote(value)}`);
 }

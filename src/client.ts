@@ -11,7 +11,7 @@ import {
   verifyCallback,
   type VerifyCallbackOptions,
 } from "./callback.ts";
-import { quote, SmileIdError } from "./errors.ts";
+import { positiveOption, quote, SmileIdError } from "./errors.ts";
 import { waitForJobStatus, type WaitOptions } from "./poll.ts";
 import { buildJobStatusRequest, type JobStatusQuery } from "./request.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, parseJobStatusResponse } from "./response.ts";
@@ -134,8 +134,8 @@ export function createClient(config: ClientConfig): SmileIdClient {
   if (fetchFn !== undefined && typeof fetchFn !== "function") {
     throw new SmileIdError("invalid_argument", `Option fetch must be a function, got ${quote(fetchFn)}`);
   }
-  const timeoutMs = positive(config.timeoutMs, "timeoutMs", DEFAULT_TIMEOUT_MS);
-  const maxBodyBytes = positive(config.maxResponseBytes, "maxResponseBytes", DEFAULT_MAX_RESPONSE_BYTES);
+  const timeoutMs = positiveOption(config.timeoutMs, "timeoutMs") ?? DEFAULT_TIMEOUT_MS;
+  const maxBodyBytes = positiveOption(config.maxResponseBytes, "maxResponseBytes") ?? DEFAULT_MAX_RESPONSE_BYTES;
 
   const replayGuard = createMemoryReplayGuard();
   const client: SmileIdClient = {
@@ -154,7 +154,11 @@ export function createClient(config: ClientConfig): SmileIdClient {
       });
       return await send(
         request,
-        { fetch: fetchFn, timeoutMs: positive(options.timeoutMs, "timeoutMs", timeoutMs), signal: options.signal },
+        {
+          fetch: fetchFn,
+          timeoutMs: positiveOption(options.timeoutMs, "timeoutMs") ?? timeoutMs,
+          signal: options.signal,
+        },
         (response) => parseJobStatusResponse(response, { signer, maxBodyBytes }),
       );
     },
@@ -196,12 +200,4 @@ export async function getJobStatus(
   options?: RequestOptions,
 ): Promise<JobStatus> {
   return await createClient(config).getJobStatus(query, options);
-}
-
-function positive(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new SmileIdError("invalid_argument", `Option ${name} must be a positive number, got ${quote(value)}`);
-  }
-  return value;
 }

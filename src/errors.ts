@@ -209,3 +209,16 @@ export function quote(value: unknown, max = 80): string {
   }
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
+
+/** An `invalid_argument` error reading "<what> must be <expected>, got <value>". */
+export function invalidArgument(what: string, expected: string, value: unknown): SmileIdError {
+  return new SmileIdError("invalid_argument", `${what} must be ${expected}, got ${quote(value)}`);
+}
+
+/** Checks an optional option that must be a positive finite number. */
+export function positiveOption(value: unknown, name: string): number | undefined {
+  if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value <= 0)) {
+    throw invalidArgument(`Option ${name}`, "a positive number", value);
+  }
+  return value;
+}

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { quote, SmileIdError } from "./errors.ts";
+import { invalidArgument, positiveOption, quote, SmileIdError } from "./errors.ts";
 import type { JobStatusQuery } from "./request.ts";
 import type { JobStatus } from "./types.ts";
 
@@ -201,25 +201,25 @@ export async function waitForJobStatus(
   options: WaitOptions = {},
 ): Promise<JobStatus> {
   if (typeof reader?.getJobStatus !== "function") {
-    throw invalid("Reader", "an object with a getJobStatus method", reader);
+    throw invalidArgument("Reader", "an object with a getJobStatus method", reader);
   }
-  if (typeof options !== "object" || options === null) throw invalid("Options", "an object", options);
+  if (typeof options !== "object" || options === null) throw invalidArgument("Options", "an object", options);
   const { intervalMs, maxIntervalMs } = intervals(options);
-  const timeoutMs = positive(options.timeoutMs, "timeoutMs") ?? DEFAULT_TIMEOUT_MS;
-  const requestTimeoutMs = positive(options.requestTimeoutMs, "requestTimeoutMs");
+  const timeoutMs = positiveOption(options.timeoutMs, "timeoutMs") ?? DEFAULT_TIMEOUT_MS;
+  const requestTimeoutMs = positiveOption(options.requestTimeoutMs, "requestTimeoutMs");
   const { signal, onProgress } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw invalid("Option signal", "an AbortSignal", signal);
+    throw invalidArgument("Option signal", "an AbortSignal", signal);
   }
   if (onProgress !== undefined && typeof onProgress !== "function") {
-    throw invalid("Option onProgress", "a function", onProgress);
+    throw invalidArgument("Option onProgress", "a function", onProgress);
   }
   const { clock = realClock, random = Math.random } = options;
   if (typeof clock?.now !== "function" || typeof clock.sleep !== "function") {
-    throw invalid("Option clock", "an object with now and sleep methods", clock);
+    throw invalidArgument("Option clock", "an object with now and sleep methods", clock);
   }
   if (typeof random !== "function") {
-    throw invalid("Option random", "a function", random);
+    throw invalidArgument("Option random", "a function", random);
   }
   const target = `job ${quote(query?.jobId)} of user ${quote(query?.userId)}`;
   if (signal?.aborted) throw aborted(target, 0, undefined, signal.reason);
@@ -229,7 +229,7 @@ export async function waitForJobStatus(
   const start = clock.now();
   const deadline = start + timeoutMs;
   if (!Number.isFinite(deadline)) {
-    throw invalid("Option clock.now()", "a function returning milliseconds", start);
+    throw invalidArgument("Option clock.now()", "a function returning milliseconds", start);
   }
   let lastStatus: JobStatus | undefined;
   let lastError: unknown;
@@ -338,23 +338,11 @@ function intervals(options: Pick<WaitOptions, "intervalMs" | "maxIntervalMs">): 
   intervalMs: number;
   maxIntervalMs: number;
 } {
-  const intervalMs = positive(options.intervalMs, "intervalMs") ?? DEFAULT_INTERVAL_MS;
-  const maxIntervalMs = positive(options.maxIntervalMs, "maxIntervalMs") ??
+  const intervalMs = positiveOption(options.intervalMs, "intervalMs") ?? DEFAULT_INTERVAL_MS;
+  const maxIntervalMs = positiveOption(options.maxIntervalMs, "maxIntervalMs") ??
     Math.max(DEFAULT_MAX_INTERVAL_MS, intervalMs);
   if (maxIntervalMs < intervalMs) {
-    throw invalid("Option maxIntervalMs", `at least intervalMs (${intervalMs})`, maxIntervalMs);
+    throw invalidArgument("Option maxIntervalMs", `at least intervalMs (${intervalMs})`, maxIntervalMs);
   }
   return { intervalMs, maxIntervalMs };
-}
-
-function positive(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw invalid(`Option ${name}`, "a positive number", value);
-  }
-  return value;
-}
-
-function invalid(what: string, expected: string, value: unknown): SmileIdError {
-  return new SmileIdError("invalid_argument", `${what} must be ${expected}, got ${quote(value)}`);
 }

@@ -235,7 +235,7 @@ export type CallbackHandler = (request: Request) => Response | Promise<Response>
  *
  * const fake = createFakeSmileId({ partnerId: "085", apiKey: "test-key" });
  * fake.addJob({ userId: "user-1", jobId: "job-1", completesAfterMs: 3000 });
- * Deno.serve({ hostname: "127.0.0.1", port: 8787 }, fake.fetch); // base URL http://127.0.0.1:8787/v1
+ * Deno.serve({ hostname: "127.0.0.1", port: 8787 }, (request) => fake.fetch(request)); // base URL http://127.0.0.1:8787/v1
  * ```
  */
 export interface FakeSmileId {
@@ -243,8 +243,8 @@ export interface FakeSmileId {
   readonly partnerId: string;
   /**
    * The fetch handler: `POST {basePath}/job_status` under any origin. Safe to call unbound.
-   * Given a `Request`, it reads only the `signal` of a second argument, so it can be passed
-   * as is to `Deno.serve` or `Bun.serve`.
+   * Given a `Request`, it reads only the `signal` of a second argument, so servers that pass
+   * something else there (`Deno.serve`, `Bun.serve`) can call it: `(request) => fake.fetch(request)`.
    */
   readonly fetch: (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
   /** Every request seen since creation or the last `clearRequests()`, oldest first. */

@@ -1,0 +1,43 @@
+// Serves the fake Smile ID (src/testing) on 127.0.0.1 for the conformance runs, so the
+// round-trip tests inside workerd and Chromium go over real HTTP. `extra` can serve other
+// paths (the Chromium runner serves its page and bundle from the same origin).
+import { createFakeSmileId, type FakeSmileId } from "../../src/testing/mod.ts";
+import { FAKE_API_KEY, FAKE_PARTNER_ID } from "./env.ts";
+
+/** A running fake Smile ID and how to reach and stop it. */
+export interface RunningFake {
+  readonly fake: FakeSmileId;
+  readonly origin: string;
+  /** The `server` a client is given: `{origin}/v1`. */
+  readonly server: string;
+  close(): Promise<void>;
+}
+
+/** Starts the fake on an ephemeral 127.0.0.1 port with jobs for `runtime`'s round-trip tests. */
+export function startFakeSmileId(
+  runtime: string,
+  extra: (request: Request) => Response | undefined = () => undefined,
+): RunningFake {
+  // Unknown jobs (the "-slow" one) are created on their first query and complete 400 ms later.
+  const fake = createFakeSmileId({
+    partnerId: FAKE_PARTNER_ID,
+    apiKey: FAKE_API_KEY,
+    autoCreateJobs: { completesAfterMs: 400 },
+  });
+  fake.addJob({ userId: "conformance-user", jobId: `${runtime}-round-trip` });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    // A copy without Deno.serve's request.signal, which would warn about its legacy abort timing.
+    async (request) =>
+      extra(request) ??
+        fake.fetch(
+          new Request(request.url, {
+            method: request.method,
+            headers: request.headers,
+            ...(request.body ? { body: await request.arrayBuffer() } : {}),
+          }),
+        ),
+  );
+  const origin = `http://127.0.0.1:${server.addr.port}`;
+  return { fake, origin, server: `${origin}/v1`, close: () => server.shutdown() };
+}

@@ -1,0 +1,351 @@
+// Every check and the whole test suite in every runtime, one step after another: `deno task test`.
+//
+// Each step prints one line, `<step>: N passed, N failed (seconds)`, counted from the runner's
+// own summary (a check that is not a test runner counts as one test); the last line is the
+// total, `N passed, N failed`, and the exit code is non-zero if anything failed. Each step's
+// output goes to dist/test-logs/; a failing step's tail is printed.
+//
+// Works on a machine with only Node 20 and npm: the tools come from node_modules (`deno
+// install` runs first) and Chromium from apt when missing (as root). A runtime that cannot be
+// had is reported as SKIPPED on its own line; with CI=true a skip is a failure.
+//
+//   deno task test [--only=name,name] [--verbose]
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+Deno.chdir(ROOT);
+// `deno task` puts node_modules/.bin first on PATH, where `node` is the npm-installed Node 22
+// or 24; the steps must see the machine's own Node 20 as `node`, and this Deno as `deno`.
+Deno.env.set(
+  "PATH",
+  [
+    dirname(Deno.execPath()),
+    ...(Deno.env.get("PATH") ?? "").split(":").filter((dir) => !dir.includes("node_modules/.bin")),
+  ]
+    .join(":"),
+);
+const CI = Deno.env.get("CI") === "true" || Deno.env.get("CI") === "1";
+const VERBOSE = Deno.args.includes("--verbose");
+const ONLY = Deno.args.find((arg) => arg.startsWith("--only="))?.slice(7).split(",");
+const LOGS = join(ROOT, "dist", "test-logs");
+const STEP_TIMEOUT_MS = 15 * 60_000;
+
+const DENO = Deno.execPath();
+const BUN = join(ROOT, "node_modules/@oven/bun-linux-x64/bin/bun");
+const NODE22 = join(ROOT, "node_modules/node22/bin/node");
+const NODE24 = join(ROOT, "node_modules/node24/bin/node");
+const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+
+// ---------------------------------------------------------------------------------------------
+// Counting: each runner's own summary.
+
+interface Counts {
+  passed: number;
+  failed: number;
+}
+type Counter = (output: string) => Counts | undefined;
+
+/** The number captured by the last match of a global, multiline pattern. */
+const num = (pattern: RegExp, text: string) => {
+  const last = [...text.matchAll(pattern)].at(-1);
+  return last ? Number(last[1]) : undefined;
+};
+
+/** `deno test`: `ok | 142 passed (3 steps) | 0 failed`. */
+const denoTest: Counter = (out) => {
+  const match = [...out.matchAll(/(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/g)].at(-1);
+  return match ? { passed: Number(match[1]), failed: Number(match[2]) } : undefined;
+};
+/** `bun test`: ` 142 pass` / ` 0 fail`. */
+const bunTest: Counter = (out) => {
+  const passed = num(/^\s*(\d+) pass$/gm, out);
+  const failed = num(/^\s*(\d+) fail$/gm, out);
+  return passed === undefined || failed === undefined ? undefined : { passed, failed };
+};
+/** `node --test --test-reporter=tap`: `# pass 142` / `# fail 0` / `# cancelled 0`. */
+const nodeTap: Counter = (out) => {
+  const passed = num(/^# pass (\d+)$/gm, out);
+  const failed = num(/^# fail (\d+)$/gm, out);
+  if (passed === undefined || failed === undefined) return undefined;
+  return { passed, failed: failed + (num(/^# cancelled (\d+)$/gm, out) ?? 0) };
+};
+/** This project's runners (workerd, Chromium, size): a final `<name>: N passed, N failed`. */
+const plainLine: Counter = (out) => {
+  const match = [...out.matchAll(/(\d+) passed, (\d+) failed/g)].at(-1);
+  return match ? { passed: Number(match[1]), failed: Number(match[2]) } : undefined;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Runtimes a step may need: present, installable, or a reason why not.
+
+type Need = "bun" | "node20" | "node22" | "node24" | "chromium";
+
+async function capture(cmd: string[], log?: string): Promise<{ ok: boolean; text: string }> {
+  try {
+    const out = await new Deno.Command(cmd[0]!, { args: cmd.slice(1), stdout: "piped", stderr: "piped" }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    if (log) writeFileSync(join(LOGS, log), text);
+    return { ok: out.success, text };
+  } catch (error) {
+    return { ok: false, text: String(error) };
+  }
+}
+
+async function installChromium(): Promise<string | undefined> {
+  if (Deno.uid() !== 0) return `${CHROMIUM} is missing and installing it needs root (apt-get install chromium)`;
+  if (!existsSync("/usr/bin/apt-get")) return `${CHROMIUM} is missing and there is no apt-get to install it`;
+  console.log("setup: installing Chromium with apt-get (log: dist/test-logs/setup-chromium.log)");
+  const script = "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium";
+  const { ok } = await capture(["sh", "-c", script], "setup-chromium.log");
+  if (!ok) return "apt-get could not install chromium (see dist/test-logs/setup-chromium.log)";
+  return existsSync(CHROMIUM) ? undefined : `apt-get installed chromium, but ${CHROMIUM} is still missing`;
+}
+
+const needs = new Map<Need, Promise<string | undefined>>();
+/** Resolves to undefined when the runtime is there (installing it if it can), else why not. */
+function need(name: Need): Promise<string | undefined> {
+  let pending = needs.get(name);
+  if (!pending) {
+    pending = (async () => {
+      switch (name) {
+        case "bun":
+          return existsSync(BUN) ? undefined : `no Bun binary at ${BUN} (deno install provides it on linux-x64)`;
+        case "node22":
+          return existsSync(NODE22) ? undefined : `no Node 22 at ${NODE22}`;
+        case "node24":
+          return existsSync(NODE24) ? undefined : `no Node 24 at ${NODE24}`;
+        case "node20": {
+          const { ok, text } = await capture(["node", "--version"]);
+          if (!ok) return "no system node";
+          return text.startsWith("v20.") ? undefined : `the system node is ${text.trim()}, not Node 20`;
+        }
+        case "chromium":
+          return existsSync(CHROMIUM) ? undefined : await installChromium();
+      }
+    })();
+    needs.set(name, pending);
+  }
+  return pending;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The steps. Adding one is one line: a name, a command, and how to count (default: a check
+// that passes when the command exits 0).
+
+interface Step {
+  readonly name: string;
+  /** The command, or a function giving it when the step starts (for files an earlier step makes). */
+  readonly cmd: readonly string[] | (() => string[] | Promise<string[]>);
+  /** How to read the runner's counts; without it the step is one check, passed if it exits 0. */
+  readonly count?: Counter;
+  /** A runtime the step needs. */
+  readonly needs?: Need;
+  /** A step whose success this one depends on. */
+  readonly after?: string;
+}
+
+/** The suite's files for `node --test`: portable and host tests, found by name. */
+function testFiles(): string[] {
+  const inDir = (dir: string) =>
+    readdirSync(join(ROOT, dir)).filter((name) => name.endsWith("_test.ts")).sort().map((name) => `${dir}/${name}`);
+  return [...inDir("tests"), ...(existsSync(join(ROOT, "tests/host")) ? inDir("tests/host") : [])];
+}
+
+/** The suite compiled against the built npm package, on `node` through `format`. */
+const builtPackage = (node: string, format: "import" | "require") => async () =>
+  (await import("./build_npm.ts")).packageSuiteCommand(node, format);
+
+const STEPS: readonly Step[] = [
+  { name: "fmt", cmd: [DENO, "fmt", "--check"] },
+  { name: "lint", cmd: [DENO, "lint"] },
+  { name: "check", cmd: [DENO, "check", "mod.ts", "src/testing/mod.ts", "src/cli.ts", "scripts/", "tests/"] },
+  { name: "doc-lint", cmd: [DENO, "doc", "--lint", "mod.ts", "src/testing/mod.ts"] },
+  { name: "publish-dry-run", cmd: [DENO, "publish", "--dry-run", "--allow-dirty"] },
+  { name: "deno", cmd: [DENO, "test", "-A", "--doc", "tests/", "mod.ts", "src/", "README.md"], count: denoTest },
+  { name: "bun", cmd: [BUN, "test", "./tests/"], count: bunTest, needs: "bun" },
+  {
+    name: "node22",
+    cmd: () => [NODE22, "--test", "--test-reporter=tap", ...testFiles()],
+    count: nodeTap,
+    needs: "node22",
+  },
+  {
+    name: "node24",
+    cmd: () => [NODE24, "--test", "--test-reporter=tap", ...testFiles()],
+    count: nodeTap,
+    needs: "node24",
+  },
+  { name: "npm build", cmd: [DENO, "run", "-A", "scripts/build_npm.ts", "--no-test"] },
+  {
+    name: "node20 npm import",
+    cmd: builtPackage("node", "import"),
+    count: nodeTap,
+    needs: "node20",
+    after: "npm build",
+  },
+  {
+    name: "node20 npm require",
+    cmd: builtPackage("node", "require"),
+    count: nodeTap,
+    needs: "node20",
+    after: "npm build",
+  },
+  {
+    name: "node22 npm import",
+    cmd: builtPackage(NODE22, "import"),
+    count: nodeTap,
+    needs: "node22",
+    after: "npm build",
+  },
+  {
+    name: "node22 npm require",
+    cmd: builtPackage(NODE22, "require"),
+    count: nodeTap,
+    needs: "node22",
+    after: "npm build",
+  },
+  {
+    name: "node24 npm import",
+    cmd: builtPackage(NODE24, "import"),
+    count: nodeTap,
+    needs: "node24",
+    after: "npm build",
+  },
+  {
+    name: "node24 npm require",
+    cmd: builtPackage(NODE24, "require"),
+    count: nodeTap,
+    needs: "node24",
+    after: "npm build",
+  },
+  { name: "workerd", cmd: [DENO, "run", "-A", "scripts/run_workerd.ts"], count: plainLine },
+  { name: "chromium", cmd: [DENO, "run", "-A", "scripts/run_browser.ts"], count: plainLine, needs: "chromium" },
+  { name: "core guards", cmd: [DENO, "run", "-A", "scripts/check_core.ts"] },
+  { name: "core DOM types", cmd: ["node", "node_modules/typescript/bin/tsc", "-p", "scripts/tsconfig.core.json"] },
+  { name: "size budget", cmd: [DENO, "run", "-A", "scripts/size.ts"], count: plainLine },
+  { name: "demo", cmd: [DENO, "task", "demo"] },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Running.
+
+// deno-lint-ignore no-control-regex
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+/** Runs a command with stdout and stderr interleaved into one log; kills it after the timeout. */
+async function runLogged(cmd: readonly string[], logPath: string): Promise<{ code: number; text: string }> {
+  const child = new Deno.Command(cmd[0]!, {
+    args: cmd.slice(1),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", FORCE_COLOR: "0" },
+  }).spawn();
+  const chunks: Uint8Array[] = [];
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) chunks.push(chunk);
+  };
+  const timer = setTimeout(() => {
+    chunks.push(new TextEncoder().encode(`\n[scripts/test.ts] killed after ${STEP_TIMEOUT_MS / 60_000} minutes\n`));
+    child.kill("SIGKILL");
+  }, STEP_TIMEOUT_MS);
+  const [status] = await Promise.all([child.status, drain(child.stdout), drain(child.stderr)]);
+  clearTimeout(timer);
+  const all = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.length, 0));
+  chunks.reduce((offset, chunk) => (all.set(chunk, offset), offset + chunk.length), 0);
+  const text = new TextDecoder().decode(all).replace(ANSI, "");
+  writeFileSync(logPath, text);
+  return { code: status.code, text };
+}
+
+function tail(text: string, lines = 40): string {
+  return text.trimEnd().split("\n").slice(-lines).map((line) => `    ${line}`).join("\n");
+}
+
+function seconds(since: number): string {
+  return `${((performance.now() - since) / 1000).toFixed(1)} s`;
+}
+
+const started = performance.now();
+mkdirSync(LOGS, { recursive: true });
+console.log(
+  `smile-id-job-status: every check and the suite in every runtime${CI ? " (CI: nothing may be skipped)" : ""}`,
+);
+console.log(`logs: ${LOGS}`);
+
+// node_modules holds every tool; `deno install` is quick when it is already up to date.
+{
+  const since = performance.now();
+  const install = await runLogged([DENO, "install", ...(CI ? ["--frozen"] : [])], join(LOGS, "setup-deno-install.log"));
+  if (install.code !== 0) {
+    console.log(`setup: deno install failed\n${tail(install.text)}`);
+    console.log("0 passed, 1 failed");
+    Deno.exit(1);
+  }
+  console.log(`setup: deno install ok (${seconds(since)})`);
+}
+
+let passed = 0;
+let failed = 0;
+const failedSteps: string[] = [];
+const skippedSteps: string[] = [];
+const steps = ONLY ? STEPS.filter((step) => ONLY.includes(step.name)) : STEPS;
+
+for (const [index, step] of steps.entries()) {
+  const since = performance.now();
+  const logPath = join(LOGS, `${String(index + 1).padStart(2, "0")}-${step.name.replaceAll(" ", "-")}.log`);
+  const missing = step.needs ? await need(step.needs) : undefined;
+  if (missing !== undefined) {
+    if (CI) {
+      console.log(`${step.name}: SKIPPED, which CI=true does not allow: ${missing}`);
+      console.log(`${step.name}: 0 passed, 1 failed`);
+      failed++;
+      failedSteps.push(step.name);
+    } else {
+      console.log(`${step.name}: SKIPPED (${missing})`);
+      skippedSteps.push(step.name);
+    }
+    continue;
+  }
+  if (step.after && failedSteps.includes(step.after)) {
+    console.log(`${step.name}: 0 passed, 1 failed (not run: ${step.after} failed)`);
+    failed++;
+    failedSteps.push(step.name);
+    continue;
+  }
+  let result: { code: number; text: string };
+  try {
+    const cmd = typeof step.cmd === "function" ? await step.cmd() : step.cmd;
+    result = await runLogged(cmd, logPath);
+  } catch (error) {
+    result = { code: -1, text: String(error) };
+    writeFileSync(logPath, result.text);
+  }
+  let counts: Counts;
+  if (step.count) {
+    counts = step.count(result.text) ?? { passed: 0, failed: 0 };
+    // A runner that failed without counting a failure, or passed without running a test, failed.
+    if (result.code !== 0 && counts.failed === 0) counts.failed = 1;
+    if (result.code === 0 && counts.passed === 0 && counts.failed === 0) counts.failed = 1;
+  } else {
+    counts = result.code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
+  }
+  passed += counts.passed;
+  failed += counts.failed;
+  console.log(`${step.name}: ${counts.passed} passed, ${counts.failed} failed (${seconds(since)})`);
+  if (counts.failed > 0) {
+    failedSteps.push(step.name);
+    console.log(`  ${step.name} failed; the end of its log (${logPath}):\n${tail(result.text)}`);
+  } else if (VERBOSE) {
+    console.log(tail(result.text, 10));
+  }
+}
+
+console.log("");
+if (skippedSteps.length > 0) console.log(`skipped: ${skippedSteps.join(", ")}`);
+console.log(failedSteps.length > 0 ? `failed steps: ${failedSteps.join(", ")}` : `all ${steps.length} steps passed`);
+console.log(`time: ${seconds(started)}`);
+console.log(`${passed} passed, ${failed} failed`);
+Deno.exit(failed === 0 ? 0 : 1);

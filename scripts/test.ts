@@ -226,6 +226,7 @@ const STEPS: readonly Step[] = [
   { name: "core DOM types", cmd: ["node", "node_modules/typescript/bin/tsc", "-p", "scripts/tsconfig.core.json"] },
   { name: "size budget", cmd: [DENO, "run", "-A", "scripts/size.ts"], count: plainLine },
   { name: "demo", cmd: [DENO, "task", "demo"] },
+  { name: "bench (quick)", cmd: [DENO, "run", "-A", "scripts/bench.ts", "--quick"] },
 ];
 
 // ---------------------------------------------------------------------------------------------

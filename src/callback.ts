@@ -65,10 +65,7 @@ export function createMemoryReplayGuard(
 ): ReplayGuard {
   const maxEntries = options.maxEntries ?? 10_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    throw new SmileIdError(
-      "invalid_argument",
-      `Option maxEntries must be a positive integer, got ${quote(maxEntries)}`,
-    );
+    throw invalidArgument("Option maxEntries", "a positive integer", maxEntries);
   }
   const now = options.now ?? Date.now;
   const expiries = new Map<string, number>();
@@ -80,14 +77,14 @@ export function createMemoryReplayGuard(
     },
     remember(key, ttlSeconds) {
       const time = now();
-      if (expiries.size >= maxEntries) {
-        for (const [k, expiry] of expiries) if (expiry <= time) expiries.delete(k);
-      }
-      for (const k of expiries.keys()) {
-        if (expiries.size < maxEntries) break;
+      expiries.delete(key);
+      // Oldest first (a Map keeps insertion order): drop expired entries, and the oldest live
+      // ones while the map is full; stop at the first live entry once there is room. Each entry
+      // is dropped once, so a full guard costs O(1) per call, not a walk over every key.
+      for (const [k, expiry] of expiries) {
+        if (expiries.size < maxEntries && expiry > time) break;
         expiries.delete(k);
       }
-      expiries.delete(key);
       expiries.set(key, time + ttlSeconds * 1000);
       return Promise.resolve();
     },

@@ -270,6 +270,24 @@ test("createMemoryReplayGuard() forgets keys after their TTL and keeps at most m
   assert.throws(() => createMemoryReplayGuard({ maxEntries: 0 }), isCode("invalid_argument"));
 });
 
+test("createMemoryReplayGuard() drops expired entries before live ones when full", async () => {
+  let now = 0;
+  const guard = createMemoryReplayGuard({ maxEntries: 3, now: () => now });
+  await guard.remember("short", 1);
+  await guard.remember("long-1", 600);
+  await guard.remember("long-2", 600);
+  now = 5_000; // "short" has expired, the others have not
+  await guard.remember("new", 600);
+  assert.equal(await guard.seen("long-1"), true, "a live entry is kept while an expired one can go");
+  assert.equal(await guard.seen("long-2"), true);
+  assert.equal(await guard.seen("new"), true);
+  await guard.remember("newer", 600);
+  assert.equal(await guard.seen("long-1"), false, "then the oldest live entry makes way");
+  assert.equal(await guard.seen("newer"), true);
+  await guard.remember("newer", 600);
+  assert.equal(await guard.seen("long-2"), true, "remembering a key again does not evict another");
+});
+
 /** An in-process Smile ID whose job status is `truth`. */
 function smileWithStatus(truth: JsonObject) {
   const queries: Array<Record<string, unknown>> = [];

@@ -1,0 +1,28 @@
+// Runs scripts/_bench_suite.ts in Node or Bun and prints its result as one JSON line on stdout.
+// Spawned by scripts/bench.ts: `<runtime> scripts/_bench_child.ts '<json options>'`. With
+// "official": true it also loads the official Node SDK (smile-identity-core) in this process.
+
+import { createRequire } from "node:module";
+import process from "node:process";
+import { type OfficialSdk, runSuite } from "./_bench_suite.ts";
+
+const args = JSON.parse(process.argv[2] ?? "{}") as {
+  runtime: string;
+  quick?: boolean;
+  official?: boolean;
+  only?: string[];
+};
+
+let official: OfficialSdk | undefined;
+if (args.official) {
+  const require = createRequire(import.meta.url);
+  official = require("smile-identity-core") as OfficialSdk;
+}
+
+const result = await runSuite({
+  runtime: args.runtime,
+  quick: args.quick ?? false,
+  official,
+  only: args.only,
+});
+process.stdout.write(JSON.stringify(result) + "\n");

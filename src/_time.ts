@@ -1,7 +1,7 @@
 // Timestamp normalisation: what is signed when the caller gives a Date or nothing, and how a
 // received timestamp is read as an instant for freshness checks.
 
-import { quote, SmileIdError } from "./errors.ts";
+import { invalidArgument, quote, SmileIdError } from "./errors.ts";
 
 /**
  * Turns a caller's timestamp into the exact string to sign and send: a string verbatim, a
@@ -30,7 +30,7 @@ export function timestampToSign(timestamp: unknown, now: () => number = Date.now
         "the official SDKs sign numbers differently, so pass new Date(ms) or the exact string to sign",
     );
   }
-  throw new SmileIdError("invalid_argument", `Timestamp must be a string or a Date, got ${quote(timestamp)}`);
+  throw invalidArgument("Timestamp", "a string or a Date", timestamp);
 }
 
 const RUBY_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/;

@@ -11,7 +11,7 @@ import {
   verifyCallback,
   type VerifyCallbackOptions,
 } from "./callback.ts";
-import { positiveOption, quote, SmileIdError } from "./errors.ts";
+import { invalidArgument, positiveOption, SmileIdError } from "./errors.ts";
 import { waitForJobStatus, type WaitOptions } from "./poll.ts";
 import { buildJobStatusRequest, type JobStatusQuery } from "./request.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, parseJobStatusResponse } from "./response.ts";
@@ -132,7 +132,7 @@ export function createClient(config: ClientConfig): SmileIdClient {
   const server = resolveServer(config.server ?? "sandbox");
   const fetchFn = config.fetch;
   if (fetchFn !== undefined && typeof fetchFn !== "function") {
-    throw new SmileIdError("invalid_argument", `Option fetch must be a function, got ${quote(fetchFn)}`);
+    throw invalidArgument("Option fetch", "a function", fetchFn);
   }
   const timeoutMs = positiveOption(config.timeoutMs, "timeoutMs") ?? DEFAULT_TIMEOUT_MS;
   const maxBodyBytes = positiveOption(config.maxResponseBytes, "maxResponseBytes") ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -144,7 +144,7 @@ export function createClient(config: ClientConfig): SmileIdClient {
     signer,
     async getJobStatus(query: JobStatusQuery, options: RequestOptions = {}): Promise<JobStatus> {
       if (typeof query !== "object" || query === null) {
-        throw new SmileIdError("invalid_argument", `Job status query must be an object, got ${quote(query)}`);
+        throw invalidArgument("Job status query", "an object", query);
       }
       const request = buildJobStatusRequest({
         ...query,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { quote, SmileIdError } from "./errors.ts";
+import { invalidArgument, SmileIdError } from "./errors.ts";
 import { resolveServer, type ServerInput } from "./server.ts";
 import type { SignedTimestamp } from "./signature.ts";
 import { VERSION } from "./_version.ts";
@@ -109,7 +109,7 @@ export function buildJobStatusRequest(options: JobStatusRequestOptions): Request
 /** Checks a required string input, for request fields and query ids. */
 export function nonEmpty(value: unknown, name: string): string {
   if (typeof value !== "string" || value.length === 0) {
-    throw new SmileIdError("invalid_argument", `${name} must be a non-empty string, got ${quote(value)}`);
+    throw invalidArgument(name, "a non-empty string", value);
   }
   return value;
 }
@@ -117,7 +117,7 @@ export function nonEmpty(value: unknown, name: string): string {
 function flag(value: unknown, name: string): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") {
-    throw new SmileIdError("invalid_argument", `Option ${name} must be a boolean, got ${quote(value)}`);
+    throw invalidArgument(`Option ${name}`, "a boolean", value);
   }
   return value;
 }

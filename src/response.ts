@@ -8,7 +8,7 @@
 import { parseJsonObject, readText } from "./_body.ts";
 import { jobStatusSchema, readErrorBody, toJobStatus, validate } from "./_schemas.ts";
 import { parseRetryAfter } from "./_time.ts";
-import { quote, SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
+import { invalidArgument, quote, SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
 import type { Signer } from "./signature.ts";
 import type { JobStatus, JsonObject } from "./types.ts";
 
@@ -69,10 +69,7 @@ export async function parseJobStatusResponse(
   } else if (typeof body === "object" && body !== null && !Array.isArray(body)) {
     json = body;
   } else {
-    throw new SmileIdError(
-      "invalid_argument",
-      `Job status body must be a Response, a string or a JSON object, got ${quote(body)}`,
-    );
+    throw invalidArgument("Job status body", "a Response, a string or a JSON object", body);
   }
 
   const { signature, timestamp } = json;

@@ -8,7 +8,7 @@
 
 import { decodeDigest, encodeBase64 } from "./_base64.ts";
 import { timestampToSign } from "./_time.ts";
-import { quote, SmileIdError } from "./errors.ts";
+import { invalidArgument, quote, SmileIdError } from "./errors.ts";
 
 /**
  * A signature and the exact timestamp string it was computed over; both go into a request.
@@ -204,7 +204,7 @@ function validateCredentials(credentials: unknown): SignerCredentials {
     );
   }
   if (typeof partnerId !== "string" || partnerId.length === 0) {
-    throw new SmileIdError("invalid_argument", `Partner id must be a non-empty string, got ${quote(partnerId)}`);
+    throw invalidArgument("Partner id", "a non-empty string", partnerId);
   }
   if (typeof apiKey === "string") {
     if (apiKey.length === 0) {

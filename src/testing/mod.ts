@@ -41,7 +41,8 @@
  */
 
 import { readText } from "../_body.ts";
-import { quote, SmileIdError } from "../errors.ts";
+import { invalidArgument, quote, SmileIdError } from "../errors.ts";
+import { nonEmpty } from "../request.ts";
 import { createSigner } from "../signature.ts";
 import type { FetchLike } from "../transport.ts";
 import type { JsonObject, JsonValue } from "../types.ts";
@@ -340,7 +341,7 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
   const wrongSigner = createSigner({ partnerId: options.partnerId, apiKey: `${options.apiKey}-not-the-key` });
   const now = options.now ?? Date.now;
   if (typeof now !== "function") {
-    throw new SmileIdError("invalid_argument", `Option now must be a function, got ${quote(now)}`);
+    throw invalidArgument("Option now", "a function", now);
   }
   const endpoint = `${normaliseBasePath(options.basePath ?? "/v1")}/job_status`;
   const autoCompletesAfterMs = options.autoCreateJobs === undefined
@@ -353,10 +354,10 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
 
   function addJob(job: FakeJob): void {
     if (typeof job !== "object" || job === null) {
-      throw new SmileIdError("invalid_argument", `A fake job must be an object, got ${quote(job)}`);
+      throw invalidArgument("A fake job", "an object", job);
     }
-    const userId = idOption(job.userId, "userId");
-    const jobId = idOption(job.jobId, "jobId");
+    const userId = nonEmpty(job.userId, "Option userId");
+    const jobId = nonEmpty(job.jobId, "Option jobId");
     if (jobs.has(jobId)) {
       throw new SmileIdError("invalid_argument", `A fake job with job id ${quote(jobId)} already exists`);
     }
@@ -364,14 +365,14 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
     const history = initialHistory(job, result, userId, jobId);
     const imageLinks = initialImageLinks(job, jobId);
     if (job.jobSuccess !== undefined && typeof job.jobSuccess !== "boolean") {
-      invalid(`Option jobSuccess must be a boolean, got ${quote(job.jobSuccess)}`);
+      throw invalidArgument("Option jobSuccess", "a boolean", job.jobSuccess);
     }
     jobs.set(jobId, {
       userId,
       jobId,
       result,
       jobSuccess: job.jobSuccess ?? true,
-      code: job.code === undefined ? DOCS_EXAMPLE_CODE : idOption(job.code, "code"),
+      code: job.code === undefined ? DOCS_EXAMPLE_CODE : nonEmpty(job.code, "Option code"),
       history,
       imageLinks,
       completesAt: now() + delayOption(job.completesAfterMs, "completesAfterMs"),
@@ -590,18 +591,18 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
       getJob(jobId).completesAt = now();
     },
     injectFault(fault: FakeFault): void {
-      if (typeof fault !== "object" || fault === null) invalid(`A fault must be an object, got ${quote(fault)}`);
+      if (typeof fault !== "object" || fault === null) throw invalidArgument("A fault", "an object", fault);
       const times = fault.times ?? 1;
       if (typeof times !== "number" || !(times >= 1)) {
-        invalid(`Fault option times must be a number of at least 1, got ${quote(times)}`);
+        throw invalidArgument("Fault option times", "a number of at least 1", times);
       }
       if (fault.latencyMs !== undefined && !Number.isFinite(delayOption(fault.latencyMs, "latencyMs"))) {
-        invalid(`Fault option latencyMs must be finite, got ${quote(fault.latencyMs)}`);
+        throw invalidArgument("Fault option latencyMs", "finite", fault.latencyMs);
       }
       if (
         fault.status !== undefined && !(Number.isInteger(fault.status) && fault.status >= 200 && fault.status <= 599)
       ) {
-        invalid(`Fault option status must be an HTTP status from 200 to 599, got ${quote(fault.status)}`);
+        throw invalidArgument("Fault option status", "an HTTP status from 200 to 599", fault.status);
       }
       faults.push({ fault: { ...fault }, remaining: times });
     },
@@ -621,7 +622,7 @@ function initialResult(job: FakeJob, userId: string, jobId: string): JsonObject 
   if (job.result === undefined) return withIds(DOCS_EXAMPLE_RESULT, userId, jobId, true);
   if (typeof job.result === "string") return job.result;
   if (isObject(job.result)) return withIds(job.result, userId, jobId, false);
-  return invalid(`Option result must be a JSON object or a string, got ${quote(job.result)}`);
+  throw invalidArgument("Option result", "a JSON object or a string", job.result);
 }
 
 /** The job's history: the documented example's entry with the default result, else `[result]`. */
@@ -631,7 +632,7 @@ function initialHistory(job: FakeJob, result: JsonObject | string, userId: strin
     return isObject(result) ? [result] : [];
   }
   if (Array.isArray(job.history) && job.history.every(isObject)) return job.history.map((entry) => clone(entry));
-  return invalid(`Option history must be an array of JSON objects, got ${quote(job.history)}`);
+  throw invalidArgument("Option history", "an array of JSON objects", job.history);
 }
 
 /** The job's image links: a selfie link on a reserved `.invalid` host by default. */
@@ -640,7 +641,7 @@ function initialImageLinks(job: FakeJob, jobId: string): JsonObject {
     return { selfie_image: `https://fake-smile-id.invalid/images/${encodeURIComponent(jobId)}/selfie.jpg` };
   }
   if (isObject(job.imageLinks)) return clone(job.imageLinks as JsonObject);
-  return invalid(`Option imageLinks must be a JSON object, got ${quote(job.imageLinks)}`);
+  throw invalidArgument("Option imageLinks", "a JSON object", job.imageLinks);
 }
 
 function smileError(status: number, code: string, error: string): Answer {
@@ -680,28 +681,17 @@ function stringOrUndefined(value: JsonValue | undefined): string | undefined {
   return value === undefined ? undefined : String(value);
 }
 
-function invalid(message: string): never {
-  throw new SmileIdError("invalid_argument", message);
-}
-
-function idOption(value: unknown, name: string): string {
-  if (typeof value !== "string" || value.length === 0) {
-    invalid(`Option ${name} must be a non-empty string, got ${quote(value)}`);
-  }
-  return value;
-}
-
 function delayOption(value: unknown, name: string): number {
   if (value === undefined) return 0;
   if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
-    invalid(`Option ${name} must be a number of milliseconds, 0 or more, got ${quote(value)}`);
+    throw invalidArgument(`Option ${name}`, "a number of milliseconds, 0 or more", value);
   }
   return value;
 }
 
 function normaliseBasePath(path: unknown): string {
   if (typeof path !== "string" || (path !== "" && !path.startsWith("/"))) {
-    invalid(`Option basePath must be a path starting with "/" (or ""), got ${quote(path)}`);
+    throw invalidArgument("Option basePath", 'a path starting with "/" (or "")', path);
   }
   return path.replace(/\/+$/, "");
 }

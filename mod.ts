@@ -1,8 +1,9 @@
 /**
  * Smile ID's v1 job-status utility for every JavaScript runtime: sign requests with
  * HMAC-SHA256 on WebCrypto, query `POST /v1/job_status` through any `fetch`, verify and type
- * the answer, and confirm the signatures Smile ID sends. The same code runs in Deno, Node,
- * Bun, Cloudflare Workers and browsers.
+ * the answer, and receive the callbacks Smile ID posts: `createCallbackHandler` verifies each
+ * one, confirms it with Smile ID and runs your code once per result. The same code runs in
+ * Deno, Node, Bun, Cloudflare Workers and browsers.
  *
  * @example Check a job
  * ```ts ignore
@@ -38,7 +39,7 @@ export type { ServerInput } from "./src/server.ts";
 export { buildJobStatusRequest } from "./src/request.ts";
 export type { JobStatusQuery, JobStatusRequestOptions } from "./src/request.ts";
 export { parseJobStatusResponse } from "./src/response.ts";
-export type { ParseJobStatusOptions } from "./src/response.ts";
+export type { JobStatusRequestSent, ParseJobStatusOptions } from "./src/response.ts";
 export { send } from "./src/transport.ts";
 export type { FetchLike, SendOptions } from "./src/transport.ts";
 export { createClient, getJobStatus } from "./src/client.ts";
@@ -46,7 +47,17 @@ export type { ClientConfig, RequestOptions, SmileIdClient } from "./src/client.t
 export type { JobResult, JobStatus, JsonObject, JsonValue, PartnerParams } from "./src/types.ts";
 export { pollDelays, waitForJobStatus } from "./src/poll.ts";
 export type { JobStatusReader, PollClock, PollProgress, WaitOptions } from "./src/poll.ts";
-export { createMemoryReplayGuard, verifyCallback } from "./src/callback.ts";
-export type { CallbackPayload, ReplayGuard, VerifiedCallback, VerifyCallbackOptions } from "./src/callback.ts";
+export { verifyCallback } from "./src/callback.ts";
+export type {
+  CallbackMismatch,
+  CallbackPayload,
+  ConfirmedCallback,
+  VerifiedCallback,
+  VerifyCallbackOptions,
+} from "./src/callback.ts";
+export { createMemoryReplayGuard } from "./src/replay_guard.ts";
+export type { MemoryReplayGuardOptions, ReplayGuard } from "./src/replay_guard.ts";
+export { classifyCallbackError, createCallbackHandler } from "./src/handler.ts";
+export type { CallbackErrorClass, CallbackHandlerOptions } from "./src/handler.ts";
 export { describeResult } from "./src/result.ts";
 export type { Decision, ResultSummary } from "./src/result.ts";

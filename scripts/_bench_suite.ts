@@ -2,7 +2,8 @@
 // scripts/bench.ts; Node and Bun run them through scripts/_bench_child.ts. Web APIs only
 // (performance, crypto.subtle, TextEncoder), so one file measures every runtime the same way.
 
-import { createMemoryReplayGuard, verifyCallback } from "../src/callback.ts";
+import { verifyCallback } from "../src/callback.ts";
+import { createMemoryReplayGuard } from "../src/replay_guard.ts";
 import { createSigner, verifySignature } from "../src/signature.ts";
 
 /** The part of the official Node SDK (`smile-identity-core`) that the benchmark calls. */
@@ -302,12 +303,12 @@ async function callbackCases(sdk: OfficialSdk | undefined): Promise<CaseSpec[]> 
       if (!(await crypto.subtle.verify("HMAC", key, mac, message))) throw new Error("floor: bad signature");
       return json;
     };
-    // The replay guard is consulted but never finds the pair: every call stands for a new callback.
+    // The replay guard is consulted but always grants the claim: every call stands for a new callback.
     const options = {
       signer,
       now,
       toleranceSeconds: 300,
-      replayGuard: { seen: () => Promise.resolve(false), remember: () => Promise.resolve() },
+      replayGuard: { claim: () => Promise.resolve(true), release: () => Promise.resolve() },
     };
     const ours = (worker: number) => verifyCallback(bodies[worker]!, options);
     for (let i = 0; i < CONCURRENCY; i++) {
@@ -332,17 +333,16 @@ async function callbackCases(sdk: OfficialSdk | undefined): Promise<CaseSpec[]> 
     }
   }
   // Diagnostic: the default in-memory replay guard once it holds its 10000 keys (what a busy
-  // handler reaches within the 300 s tolerance), checking and remembering one new key per callback.
+  // handler reaches within the 300 s tolerance), claiming one new key per callback.
   const guard = createMemoryReplayGuard({ now: () => Date.parse(TIMESTAMP) });
-  for (let i = 0; i < 10_000; i++) await guard.remember(`prefill ${i}`, 300);
+  for (let i = 0; i < 10_000; i++) await guard.claim(`prefill ${i}`, 300);
   let n = 0;
   specs.push({
     id: "guard.full.seq",
     mode: "sequential",
     run: async () => {
       const key = `key ${n++}`;
-      if (await guard.seen(key)) throw new Error("guard: a new key was reported as seen");
-      await guard.remember(key, 300);
+      if (!(await guard.claim(key, 300))) throw new Error("guard: a new key could not be claimed");
     },
   });
   return specs;

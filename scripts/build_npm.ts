@@ -13,8 +13,10 @@
 //
 //   deno task build:npm [version] [--no-test]      (version defaults to deno.json's)
 import * as esbuild from "esbuild";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { rewriteImports, stdGraph, usedStdSpecifiers, writeStdSources } from "./_std.ts";
+import { ATTW, NODE22, NODE24, NODE_TYPES, PUBLINT, TSC } from "./_toolchain.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const NPM = join(ROOT, "npm");
@@ -35,8 +37,8 @@ const ENGINES_NODE = "^20.19.0 || >=22.12.0";
 /** The Node binaries the built package is tested on (system Node 20, npm-installed 22 and 24). */
 export const NODES: readonly { readonly name: string; readonly bin: string }[] = [
   { name: "node20", bin: "node" },
-  { name: "node22", bin: join(ROOT, "node_modules/node22/bin/node") },
-  { name: "node24", bin: join(ROOT, "node_modules/node24/bin/node") },
+  { name: "node22", bin: NODE22 },
+  { name: "node24", bin: NODE24 },
 ];
 
 /** Entry points: export subpath, source file, and whether a CommonJS build exists. */
@@ -44,6 +46,10 @@ const ENTRIES = [
   { subpath: ".", source: "mod.ts", cjs: true },
   { subpath: "./testing", source: "src/testing/mod.ts", cjs: true },
   { subpath: "./cli", source: "src/cli.ts", cjs: false },
+  { subpath: "./node", source: "src/node.ts", cjs: true },
+  { subpath: "./redis", source: "src/redis.ts", cjs: true },
+  { subpath: "./deno-kv", source: "src/deno_kv.ts", cjs: true },
+  { subpath: "./cloudflare", source: "src/cloudflare.ts", cjs: true },
 ] as const;
 
 async function run(cmd: string[], options: { cwd?: string; quiet?: boolean } = {}): Promise<string> {
@@ -101,7 +107,33 @@ async function valibotRange(): Promise<string> {
   return match[1]!;
 }
 
-/** Copies the sources to a staging folder with the version written into src/_version.ts. */
+/**
+ * dnt's polyfill module: the package's oldest target, Node 20, lacks ES2024's
+ * `ArrayBuffer.prototype.transfer`, which @std/encoding's base64 calls. Installed only where
+ * missing, with the standard's behaviour (a copy of the given length; the original detached).
+ */
+const POLYFILLS = `// Added by the npm build, as dnt adds polyfills for what the oldest target lacks.
+if (typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer !== "function") {
+  Object.defineProperty(ArrayBuffer.prototype, "transfer", {
+    configurable: true,
+    writable: true,
+    value: function transfer(this: ArrayBuffer, newLength?: number): ArrayBuffer {
+      const length = newLength === undefined ? this.byteLength : Math.trunc(Number(newLength));
+      const copy = new ArrayBuffer(length);
+      new Uint8Array(copy).set(new Uint8Array(this, 0, Math.min(length, this.byteLength)));
+      structuredClone(this, { transfer: [this] });
+      return copy;
+    },
+  });
+}
+export {};
+`;
+
+/**
+ * Copies the sources to a staging folder with the version written into src/_version.ts, and
+ * the std modules they import into deps/jsr.io/ (dnt's layout), the imports rewritten to
+ * relative paths; each module that imports std first imports the polyfills.
+ */
 async function stage(version: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "npm-build-" });
   await Deno.copyFile(join(ROOT, "mod.ts"), join(dir, "mod.ts"));
@@ -112,11 +144,21 @@ async function stage(version: string): Promise<string> {
   const pattern = /export const VERSION = "[^"]*";/;
   if (!pattern.test(source)) throw new Error(`src/_version.ts must contain: export const VERSION = "x.y.z";`);
   await Deno.writeTextFile(versionFile, source.replace(pattern, `export const VERSION = ${JSON.stringify(version)};`));
-  // Doc examples import the JSR name; npm users import the npm name.
+  const std = await stdGraph(await usedStdSpecifiers(["src"]));
+  const deps = join(dir, "deps", "jsr.io");
+  await writeStdSources(std, deps);
+  await Deno.writeTextFile(join(dir, "_dnt.polyfills.ts"), POLYFILLS);
   for await (const path of walk(dir)) {
-    if (!path.endsWith(".ts") || path.includes("/node_modules/")) continue;
+    if (!path.endsWith(".ts") || path.includes("/node_modules/") || path.startsWith(deps)) continue;
     const text = await Deno.readTextFile(path);
-    const fixed = text.replaceAll(`from "@smile-id-kit/job-status`, `from "${PACKAGE}`);
+    const relativeTo = (file: string) => {
+      const rel = relative(dirname(path), file).replaceAll("\\", "/");
+      return rel.startsWith(".") ? rel : `./${rel}`;
+    };
+    let fixed = rewriteImports(text, std.entries, (target) => relativeTo(join(deps, target)));
+    if (fixed !== text) fixed = `import "${relativeTo(join(dir, "_dnt.polyfills.ts"))}";\n${fixed}`;
+    // Doc examples import the JSR name; npm users import the npm name.
+    fixed = fixed.replaceAll(`from "@smile-id-kit/job-status`, `from "${PACKAGE}`);
     if (fixed !== text) await Deno.writeTextFile(path, fixed);
   }
   return dir;
@@ -130,6 +172,7 @@ async function compile(dir: string, format: "esm" | "script"): Promise<void> {
       target: "ES2022",
       lib: ["ES2022", "DOM", "DOM.Iterable"],
       types: ["node"],
+      typeRoots: [NODE_TYPES],
       module: format === "esm" ? "ESNext" : "CommonJS",
       moduleResolution: "Bundler",
       esModuleInterop: true,
@@ -148,7 +191,7 @@ async function compile(dir: string, format: "esm" | "script"): Promise<void> {
     },
     files: ENTRIES.filter((entry) => format === "esm" || entry.cjs).map((entry) => join(dir, entry.source)),
   });
-  await run(["node", join(ROOT, "node_modules/typescript/bin/tsc"), "-p", tsconfig]);
+  await run(["node", TSC, "-p", tsconfig]);
   // tsc rewrites `./x.ts` to `./x.js` in JavaScript but keeps `.ts` in declarations; TypeScript
   // before 5.0 cannot follow those, so point them at the `.js` files as dnt does.
   for await (const path of walk(join(NPM, format))) {
@@ -191,9 +234,16 @@ async function writeManifest(version: string): Promise<void> {
     exports,
     // Node10 resolution (TypeScript's old `moduleResolution: node`) ignores `exports`; this
     // sends it to the subpaths' declarations.
-    typesVersions: { "*": { testing: ["./script/src/testing/mod.d.ts"], cli: ["./esm/src/cli.d.ts"] } },
+    typesVersions: {
+      "*": Object.fromEntries(
+        ENTRIES.filter((entry) => entry.subpath !== ".").map((entry) => [
+          entry.subpath.slice(2),
+          [`${target(entry.cjs ? "script" : "esm", entry.source)}.d.ts`],
+        ]),
+      ),
+    },
     bin: { [PACKAGE]: "./esm/src/cli.js" },
-    sideEffects: false,
+    sideEffects: ["./esm/_dnt.polyfills.js", "./script/_dnt.polyfills.js"],
     engines: { node: ENGINES_NODE },
     dependencies: { valibot: await valibotRange() },
   });
@@ -204,8 +254,8 @@ async function writeManifest(version: string): Promise<void> {
 
 /** publint --strict and @arethetypeswrong/cli on the packed package. */
 async function lint(): Promise<void> {
-  await run(["node", join(ROOT, "node_modules/publint/src/cli.js"), "--strict", NPM]);
-  const attw = join(ROOT, "node_modules/@arethetypeswrong/cli/dist/index.js");
+  await run(["node", PUBLINT, "--strict", NPM]);
+  const attw = ATTW;
   // ".", "./testing": dual ESM + CommonJS, no problem of any kind allowed.
   await run(["node", attw, "--pack", NPM, "--format", "table", "--exclude-entrypoints", "./cli"]);
   // "./cli" is ESM-only (it uses import.meta): require() reaches it only through Node's
@@ -250,36 +300,31 @@ function toPackage(format: "esm" | "cjs", outDir: string, installed: string): es
   };
 }
 
-/** Checks of the CLI entry (`./cli` through the exports map) and of the installed bin. */
+/** Checks of the CLI entry (`./cli` through the exports map) and of the installed bin, as a test file. */
 function cliTest(format: "esm" | "cjs"): string {
   const header = format === "esm"
-    ? `import { test } from "node:test";
-import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+    ? `import { fileURLToPath } from "node:url";
 const here = fileURLToPath(new URL(".", import.meta.url));
 const loadCli = () => import("${PACKAGE}/cli");
 `
-    : `"use strict";
-const { test } = require("node:test");
-const assert = require("node:assert/strict");
-const { execFileSync } = require("node:child_process");
-const { readFileSync } = require("node:fs");
-const here = __dirname;
+    : `const here = __dirname;
 const loadCli = async () => require("${PACKAGE}/cli"); // Node's require(esm): the CLI is ESM-only
 `;
-  return `${header}
+  return `import { test } from "node:test";
+import { assert, assertStrictEquals } from "@std/assert";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+${header}
 test("${PACKAGE}/cli exports main()", async () => {
   const cli = await loadCli();
-  assert.equal(typeof cli.main, "function");
+  assertStrictEquals(typeof cli.main, "function");
 });
 
 test("the ${PACKAGE} bin runs and prints the package version", () => {
   const root = here + "/../node_modules/${PACKAGE}";
   const manifest = JSON.parse(readFileSync(root + "/package.json", "utf8"));
   const out = execFileSync(process.execPath, [root + "/" + manifest.bin["${PACKAGE}"], "--version"], { encoding: "utf8" });
-  assert.ok(out.includes(manifest.version), "expected " + manifest.version + " in " + JSON.stringify(out));
+  assert(out.includes(manifest.version), "expected " + manifest.version + " in " + JSON.stringify(out));
 });
 `;
 }
@@ -320,7 +365,17 @@ async function prepareSuite(): Promise<void> {
         logLevel: "error",
       });
     }
-    await Deno.writeTextFile(join(outDir, `cli${extension}`), cliTest(format));
+    await esbuild.build({
+      stdin: { contents: cliTest(format), resolveDir: ROOT, sourcefile: `cli${extension}.ts`, loader: "ts" },
+      outfile: join(outDir, `cli${extension}`),
+      bundle: true,
+      format,
+      platform: "node",
+      target: "node20",
+      external: [PACKAGE, `${PACKAGE}/*`],
+      ...(format === "cjs" ? { banner: { js: '"use strict";' } } : {}),
+      logLevel: "error",
+    });
   }
   await esbuild.stop();
 }

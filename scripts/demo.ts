@@ -1,10 +1,11 @@
 // `deno task demo`: the whole job-status flow in one command, with no credentials and no
-// network. A fake Smile ID and a callback handler run on 127.0.0.1 (real HTTP); the client
-// polls a job until it completes, the result is summarised, and the handler accepts a genuine
-// callback while rejecting a forged, a replayed and a tampered one. Exits 0 only if every step
-// behaved as expected.
+// network. A fake Smile ID and a callback endpoint (createCallbackHandler) run on 127.0.0.1
+// (real HTTP); the client polls a job until it completes, the result is summarised, and the
+// endpoint processes a genuine callback once, rejects a forged one, answers a redelivery as a
+// duplicate, and, when a tampered delivery arrives before the genuine one, processes Smile ID's
+// own result exactly once. Exits 0 only if every step behaved as expected.
 
-import { createClient, describeResult, type JobStatus, type PollProgress, SmileIdError } from "../mod.ts";
+import { createCallbackHandler, createClient, describeResult, type JobStatus, type PollProgress } from "../mod.ts";
 import { createFakeSmileId } from "../src/testing/mod.ts";
 
 const PARTNER_ID = "085";
@@ -52,36 +53,20 @@ const smileBase = `http://127.0.0.1:${smileServer.addr.port}/v1`;
 
 const client = createClient({ partnerId: PARTNER_ID, apiKey: API_KEY, server: smileBase });
 
-const CALLBACK_STATUS: Record<string, number> = {
-  missing_signature: 401,
-  signature_mismatch: 401,
-  invalid_timestamp: 401,
-  stale_timestamp: 401,
-  future_timestamp: 401,
-  replayed: 409,
-  schema: 400,
-  unexpected_response: 400,
-  payload_too_large: 413,
-};
+/** What the partner's code saved: one entry per result, from Smile ID's own status. */
+const saved: { jobId: string; decision: string; ignored: string[] }[] = [];
 
-/** The webhook a partner would deploy: verify, confirm against Smile ID, then act. */
-async function callbackHandler(request: Request): Promise<Response> {
-  try {
-    const callback = await client.verifyCallback(request, { confirm: true });
-    if (callback.mismatches && callback.mismatches.length > 0) {
-      return Response.json({ accepted: false, code: "body_mismatch", fields: callback.mismatches }, { status: 422 });
-    }
-    const summary = describeResult(callback.status ?? callback.payload.result);
-    return Response.json({ accepted: true, jobId: callback.payload.jobId, decision: summary.decision });
-  } catch (error) {
-    if (error instanceof SmileIdError && error.code in CALLBACK_STATUS) {
-      return Response.json({ accepted: false, code: error.code, message: error.message }, {
-        status: CALLBACK_STATUS[error.code] ?? 500,
-      });
-    }
-    return Response.json({ accepted: false, code: "internal" }, { status: 500 });
-  }
-}
+/** The webhook a partner would deploy: verified, confirmed with Smile ID, processed once. */
+const callbackHandler = createCallbackHandler({
+  client,
+  onCallback: ({ payload, status, mismatches }) => {
+    saved.push({
+      jobId: payload.jobId ?? "?",
+      decision: describeResult(status).decision,
+      ignored: mismatches.map((m) => m.path),
+    });
+  },
+});
 
 const hookServer = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, callbackHandler);
 const hookUrl = `http://127.0.0.1:${hookServer.addr.port}/smile-id/callback`;
@@ -184,15 +169,17 @@ async function run(): Promise<void> {
 
   heading(
     5,
-    "Receive the callback: verifyCallback() in your handler",
-    `Smile ID posts the signed result to your URL (here ${hookUrl}).`,
+    "Receive the callback: createCallbackHandler() as your endpoint",
+    `Smile ID posts the signed result to your URL (here ${hookUrl}); onCallback runs once per result.`,
   );
   const genuine = await fake.buildCallback(JOB_ID);
   const accepted = await deliver(genuine);
   check(
     "callback",
-    accepted.status === 200 && accepted.json.accepted === true && accepted.json.decision === "approved",
-    `HTTP ${accepted.status}: signature valid, timestamp fresh, first use, body matches the job status`,
+    accepted.status === 200 && accepted.json.code === "processed" && saved.length === 1 &&
+      saved[0]?.decision === "approved",
+    `HTTP ${accepted.status} ${accepted.json.code}: signature valid, confirmed with Smile ID, ` +
+      `onCallback saved decision ${saved[0]?.decision}`,
   );
 
   heading(6, "A forged callback is rejected", "Someone without the API key posts a result with a made-up signature.");
@@ -203,20 +190,20 @@ async function run(): Promise<void> {
     `HTTP ${forged.status} ${forged.json.code}`,
   );
 
-  heading(7, "A replayed callback is rejected", "The genuine callback from step 5, captured and sent again.");
+  heading(7, "A redelivery is not processed twice", "The genuine callback from step 5, delivered again.");
   const replayed = await deliver(genuine);
   check(
     "replayed",
-    replayed.status === 409 && replayed.json.code === "replayed",
-    `HTTP ${replayed.status} ${replayed.json.code}`,
+    replayed.status === 200 && replayed.json.code === "duplicate" && saved.length === 1,
+    `HTTP ${replayed.status} ${replayed.json.code}: onCallback did not run again`,
   );
 
   heading(
     8,
-    "A tampered body under a genuine signature is caught",
+    "A tampered delivery arriving first does not cost the genuine result",
     "The signature covers only the timestamp and partner id, not the body. A second job was rejected\n" +
-      "   (1022 No Match); a callback for it is altered to claim 1012 before it reaches you. confirm: true\n" +
-      "   compares the body with the job status fetched from Smile ID.",
+      "   (1022 No Match); its callback is altered to claim 1012 and reaches you before the genuine one.\n" +
+      "   The handler acts on the job status fetched from Smile ID, never on the body's claims.",
   );
   fake.addJob({
     userId: USER_ID,
@@ -224,16 +211,21 @@ async function run(): Promise<void> {
     jobSuccess: false,
     result: { ResultCode: "1022", ResultText: "No Match", Actions: { Verify_ID_Number: "Not Verified" } },
   });
-  const tampered = await deliver(
-    await fake.buildCallback(REJECTED_JOB_ID, {
-      overrides: { ResultCode: "1012", ResultText: "ID Number Validated" },
-    }),
-  );
-  const fields = Array.isArray(tampered.json.fields) ? tampered.json.fields.join(", ") : "";
+  const genuineRejected = await fake.buildCallback(REJECTED_JOB_ID);
+  const tampered = await deliver({ ...genuineRejected, ResultCode: "1012", ResultText: "ID Number Validated" });
+  const entry = saved.find((s) => s.jobId === REJECTED_JOB_ID);
   check(
     "tampered",
-    tampered.status === 422 && fields.includes("ResultCode"),
-    `HTTP ${tampered.status}: the body differs from Smile ID's job status in ${fields || "nothing"}`,
+    tampered.status === 200 && entry?.decision === "rejected" && entry.ignored.join() === "ResultCode,ResultText",
+    `tampered first: HTTP ${tampered.status} ${tampered.json.code}; saved Smile ID's decision ${entry?.decision}, ` +
+      `ignoring the body's ${entry?.ignored.join(", ") || "nothing"}`,
+  );
+  const late = await deliver(genuineRejected);
+  const count = saved.filter((s) => s.jobId === REJECTED_JOB_ID).length;
+  check(
+    "genuine after tampered",
+    late.status === 200 && late.json.code === "duplicate" && count === 1,
+    `genuine second: HTTP ${late.status} ${late.json.code}; the result was processed exactly once`,
   );
 }
 

@@ -8,7 +8,12 @@
 //   schemas the callback must validate, is ~2.7 kB gzip, so the verification path cannot reach
 //   3 kB while it validates with the same schemas as the core. BENCHMARKS.md has the breakdown.
 // - `ceiling`: what CI enforces, the size measured when the gap was recorded plus ~3%, so that
-//   any growth is a deliberate, reviewed change of this file.
+//   any growth is a deliberate, reviewed change of this file. Last raised with the move to the
+//   standard library and the callback endpoint: std's base64 (`_common64` carries both
+//   alphabets, encoding and decoding) is ~2.3 kB minified where the btoa/atob helper was 0.3 kB,
+//   `delay` 0.7 kB; verifyCallback's confirm (the two-sided mismatch walk, the SHA-256 result
+//   key) took callback.ts from 4.2 to 6.9 kB; answers bound to their request and lossless
+//   parsing took response.ts from 1.8 to 3.4 kB. Measured then: 2,265, 8,055 and 12,638 B gzip.
 //
 //   deno run -A scripts/size.ts
 import * as esbuild from "esbuild";
@@ -27,18 +32,18 @@ interface Entry {
 }
 
 const ENTRIES: readonly Entry[] = [
-  { label: "verifySignature alone", source: `export { verifySignature } from "./mod.ts";`, ceiling: 1_600 },
+  { label: "verifySignature alone", source: `export { verifySignature } from "./mod.ts";`, ceiling: 2_330 },
   {
     label: "verifySignature + verifyCallback",
     source: `export { verifyCallback, verifySignature } from "./mod.ts";`,
     target: 3_000,
-    ceiling: 6_600,
+    ceiling: 8_300,
   },
   {
     label: "createClient (the whole client)",
     source: `export { createClient } from "./mod.ts";`,
     target: 8_000,
-    ceiling: 9_800,
+    ceiling: 13_000,
   },
   { label: "everything in mod.ts", source: `export * from "./mod.ts";` },
 ];

@@ -5,19 +5,36 @@
 // total, `N passed, N failed`, and the exit code is non-zero if anything failed. Each step's
 // output goes to dist/test-logs/; a failing step's tail is printed.
 //
-// Works on a machine with only Node 20 and npm: the tools come from node_modules (`deno
-// install` runs first) and Chromium from apt when missing (as root). A runtime that cannot be
-// had is reported as SKIPPED on its own line; with CI=true a skip is a failure.
+// Works on a machine with only Node 20 and npm. Setup, before any step: the JSR registry is
+// chosen (scripts/jsr.ts), the programs come from scripts/toolchain (`npm ci`), the libraries
+// from scripts/dev_imports.json (`deno install`; deno.json names only what the library and the
+// demo import, because Deno downloads every npm package of the import map a command runs with), node_modules/@std is laid out for Node and Bun
+// (scripts/_std.ts), and Chromium and redis-server come from apt when missing (as root). A
+// runtime that cannot be had is reported as SKIPPED on its own line; with CI=true a skip is a
+// failure.
 //
 //   deno task test [--only=name,name] [--verbose]
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { useJsrRegistry } from "./jsr.ts";
+import {
+  BUN,
+  checkDevImportMap,
+  DEV_IMPORT_MAP,
+  installToolchainCommand,
+  NODE22,
+  NODE24,
+  toolchainStale,
+  TSC,
+} from "./_toolchain.ts";
 
+await useJsrRegistry();
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 Deno.chdir(ROOT);
-// `deno task` puts node_modules/.bin first on PATH, where `node` is the npm-installed Node 22
-// or 24; the steps must see the machine's own Node 20 as `node`, and this Deno as `deno`.
+// `deno task` may put node_modules/.bin first on PATH; the steps must see the machine's own
+// Node 20 as `node`, and this Deno as `deno` (tests that start the demo or the CLI under Node
+// or Bun find it through DENO_BIN).
 Deno.env.set(
   "PATH",
   [
@@ -26,6 +43,7 @@ Deno.env.set(
   ]
     .join(":"),
 );
+Deno.env.set("DENO_BIN", Deno.execPath());
 const CI = Deno.env.get("CI") === "true" || Deno.env.get("CI") === "1";
 const VERBOSE = Deno.args.includes("--verbose");
 const ONLY = Deno.args.find((arg) => arg.startsWith("--only="))?.slice(7).split(",");
@@ -33,9 +51,8 @@ const LOGS = join(ROOT, "dist", "test-logs");
 const STEP_TIMEOUT_MS = 15 * 60_000;
 
 const DENO = Deno.execPath();
-const BUN = join(ROOT, "node_modules/@oven/bun-linux-x64/bin/bun");
-const NODE22 = join(ROOT, "node_modules/node22/bin/node");
-const NODE24 = join(ROOT, "node_modules/node24/bin/node");
+/** The development import map: deno.json's imports plus the libraries tests and scripts import. */
+const DEV = `--import-map=${DEV_IMPORT_MAP}`;
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 
 // ---------------------------------------------------------------------------------------------
@@ -80,7 +97,7 @@ const plainLine: Counter = (out) => {
 // ---------------------------------------------------------------------------------------------
 // Runtimes a step may need: present, installable, or a reason why not.
 
-type Need = "bun" | "node20" | "node22" | "node24" | "chromium";
+type Need = "bun" | "node20" | "node22" | "node24" | "chromium" | "redis";
 
 async function capture(cmd: string[], log?: string): Promise<{ ok: boolean; text: string }> {
   try {
@@ -93,15 +110,25 @@ async function capture(cmd: string[], log?: string): Promise<{ ok: boolean; text
   }
 }
 
-async function installChromium(): Promise<string | undefined> {
-  if (Deno.uid() !== 0) return `${CHROMIUM} is missing and installing it needs root (apt-get install chromium)`;
-  if (!existsSync("/usr/bin/apt-get")) return `${CHROMIUM} is missing and there is no apt-get to install it`;
-  console.log("setup: installing Chromium with apt-get (log: dist/test-logs/setup-chromium.log)");
-  const script = "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium";
-  const { ok } = await capture(["sh", "-c", script], "setup-chromium.log");
-  if (!ok) return "apt-get could not install chromium (see dist/test-logs/setup-chromium.log)";
-  return existsSync(CHROMIUM) ? undefined : `apt-get installed chromium, but ${CHROMIUM} is still missing`;
+const REDIS = "/usr/bin/redis-server";
+
+/** Installs a Debian package that provides `path`; resolves to undefined, or why it could not. */
+async function aptInstall(pkg: string, path: string): Promise<string | undefined> {
+  if (Deno.uid() !== 0) return `${path} is missing and installing it needs root (apt-get install ${pkg})`;
+  if (!existsSync("/usr/bin/apt-get")) return `${path} is missing and there is no apt-get to install it`;
+  const log = `setup-${pkg}.log`;
+  console.log(`setup: installing ${pkg} with apt-get (log: dist/test-logs/${log})`);
+  // One apt-get update per run, shared by every package installed.
+  aptUpdated ??= capture(["apt-get", "update"], "setup-apt-update.log").then(({ ok }) => ok);
+  await aptUpdated;
+  const { ok } = await capture(
+    ["sh", "-c", `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${pkg}`],
+    log,
+  );
+  if (!ok) return `apt-get could not install ${pkg} (see dist/test-logs/${log})`;
+  return existsSync(path) ? undefined : `apt-get installed ${pkg}, but ${path} is still missing`;
 }
+let aptUpdated: Promise<boolean> | undefined;
 
 const needs = new Map<Need, Promise<string | undefined>>();
 /** Resolves to undefined when the runtime is there (installing it if it can), else why not. */
@@ -111,7 +138,7 @@ function need(name: Need): Promise<string | undefined> {
     pending = (async () => {
       switch (name) {
         case "bun":
-          return existsSync(BUN) ? undefined : `no Bun binary at ${BUN} (deno install provides it on linux-x64)`;
+          return existsSync(BUN) ? undefined : `no Bun binary at ${BUN} (scripts/toolchain provides it on linux-x64)`;
         case "node22":
           return existsSync(NODE22) ? undefined : `no Node 22 at ${NODE22}`;
         case "node24":
@@ -122,7 +149,9 @@ function need(name: Need): Promise<string | undefined> {
           return text.startsWith("v20.") ? undefined : `the system node is ${text.trim()}, not Node 20`;
         }
         case "chromium":
-          return existsSync(CHROMIUM) ? undefined : await installChromium();
+          return existsSync(CHROMIUM) ? undefined : await aptInstall("chromium", CHROMIUM);
+        case "redis":
+          return existsSync(REDIS) ? undefined : await aptInstall("redis-server", REDIS);
       }
     })();
     needs.set(name, pending);
@@ -140,8 +169,8 @@ interface Step {
   readonly cmd: readonly string[] | (() => string[] | Promise<string[]>);
   /** How to read the runner's counts; without it the step is one check, passed if it exits 0. */
   readonly count?: Counter;
-  /** A runtime the step needs. */
-  readonly needs?: Need;
+  /** Runtimes and servers the step needs. */
+  readonly needs?: readonly Need[];
   /** A step whose success this one depends on. */
   readonly after?: string;
 }
@@ -157,76 +186,90 @@ function testFiles(): string[] {
 const builtPackage = (node: string, format: "import" | "require") => async () =>
   (await import("./build_npm.ts")).packageSuiteCommand(node, format);
 
+/** deno.json's exports: every public entry point. */
+const ENTRY_POINTS: readonly string[] = Object.values(
+  JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json"))).exports as Record<string, string>,
+).map((path) => path.replace(/^\.\//, ""));
+
 const STEPS: readonly Step[] = [
   { name: "fmt", cmd: [DENO, "fmt", "--check"] },
   { name: "lint", cmd: [DENO, "lint"] },
-  { name: "check", cmd: [DENO, "check", "mod.ts", "src/testing/mod.ts", "src/cli.ts", "scripts/", "tests/"] },
-  { name: "doc-lint", cmd: [DENO, "doc", "--lint", "mod.ts", "src/testing/mod.ts"] },
+  { name: "check", cmd: [DENO, "check", DEV, ...ENTRY_POINTS, "scripts/", "tests/"] },
+  { name: "doc-lint", cmd: [DENO, "doc", "--lint", ...ENTRY_POINTS.filter((entry) => entry !== "src/cli.ts")] },
   { name: "publish-dry-run", cmd: [DENO, "publish", "--dry-run", "--allow-dirty"] },
-  { name: "deno", cmd: [DENO, "test", "-A", "--doc", "tests/", "mod.ts", "src/", "README.md"], count: denoTest },
-  { name: "bun", cmd: [BUN, "test", "./tests/"], count: bunTest, needs: "bun" },
+  {
+    name: "deno",
+    cmd: [DENO, "test", "-A", "--unstable-kv", DEV, "--doc", "tests/", "mod.ts", "src/", "README.md"],
+    count: denoTest,
+    needs: ["redis"],
+  },
+  { name: "bun", cmd: [BUN, "test", "./tests/"], count: bunTest, needs: ["bun", "redis"] },
   {
     name: "node22",
     cmd: () => [NODE22, "--test", "--test-reporter=tap", ...testFiles()],
     count: nodeTap,
-    needs: "node22",
+    needs: ["node22", "redis"],
   },
   {
     name: "node24",
     cmd: () => [NODE24, "--test", "--test-reporter=tap", ...testFiles()],
     count: nodeTap,
-    needs: "node24",
+    needs: ["node24", "redis"],
   },
-  { name: "npm build", cmd: [DENO, "run", "-A", "scripts/build_npm.ts", "--no-test"] },
+  { name: "npm build", cmd: [DENO, "run", "-A", DEV, "scripts/build_npm.ts", "--no-test"] },
   {
     name: "node20 npm import",
     cmd: builtPackage("node", "import"),
     count: nodeTap,
-    needs: "node20",
+    needs: ["node20"],
     after: "npm build",
   },
   {
     name: "node20 npm require",
     cmd: builtPackage("node", "require"),
     count: nodeTap,
-    needs: "node20",
+    needs: ["node20"],
     after: "npm build",
   },
   {
     name: "node22 npm import",
     cmd: builtPackage(NODE22, "import"),
     count: nodeTap,
-    needs: "node22",
+    needs: ["node22"],
     after: "npm build",
   },
   {
     name: "node22 npm require",
     cmd: builtPackage(NODE22, "require"),
     count: nodeTap,
-    needs: "node22",
+    needs: ["node22"],
     after: "npm build",
   },
   {
     name: "node24 npm import",
     cmd: builtPackage(NODE24, "import"),
     count: nodeTap,
-    needs: "node24",
+    needs: ["node24"],
     after: "npm build",
   },
   {
     name: "node24 npm require",
     cmd: builtPackage(NODE24, "require"),
     count: nodeTap,
-    needs: "node24",
+    needs: ["node24"],
     after: "npm build",
   },
-  { name: "workerd", cmd: [DENO, "run", "-A", "scripts/run_workerd.ts"], count: plainLine },
-  { name: "chromium", cmd: [DENO, "run", "-A", "scripts/run_browser.ts"], count: plainLine, needs: "chromium" },
-  { name: "core guards", cmd: [DENO, "run", "-A", "scripts/check_core.ts"] },
-  { name: "core DOM types", cmd: ["node", "node_modules/typescript/bin/tsc", "-p", "scripts/tsconfig.core.json"] },
-  { name: "size budget", cmd: [DENO, "run", "-A", "scripts/size.ts"], count: plainLine },
+  { name: "workerd", cmd: [DENO, "run", "-A", DEV, "scripts/run_workerd.ts"], count: plainLine },
+  { name: "chromium", cmd: [DENO, "run", "-A", DEV, "scripts/run_browser.ts"], count: plainLine, needs: ["chromium"] },
+  { name: "core guards", cmd: [DENO, "run", "-A", DEV, "scripts/check_core.ts"] },
+  { name: "core DOM types", cmd: ["node", TSC, "-p", "scripts/tsconfig.core.json"] },
+  { name: "size budget", cmd: [DENO, "run", "-A", DEV, "scripts/size.ts"], count: plainLine },
   { name: "demo", cmd: [DENO, "task", "demo"] },
-  { name: "bench (quick)", cmd: [DENO, "run", "-A", "scripts/bench.ts", "--quick"] },
+  {
+    name: "bench (quick)",
+    cmd: [DENO, "run", "-A", "--unstable-kv", DEV, "scripts/bench.ts", "--quick"],
+    needs: ["redis"],
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -236,9 +279,14 @@ const STEPS: readonly Step[] = [
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 /** Runs a command with stdout and stderr interleaved into one log; kills it after the timeout. */
-async function runLogged(cmd: readonly string[], logPath: string): Promise<{ code: number; text: string }> {
+async function runLogged(
+  cmd: readonly string[],
+  logPath: string,
+  cwd?: string,
+): Promise<{ code: number; text: string }> {
   const child = new Deno.Command(cmd[0]!, {
     args: cmd.slice(1),
+    ...(cwd ? { cwd } : {}),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -276,17 +324,31 @@ console.log(
 );
 console.log(`logs: ${LOGS}`);
 
-// node_modules holds every tool; `deno install` is quick when it is already up to date.
-{
+// Setup: programs (scripts/toolchain), libraries (deno.json), and std for Node and Bun.
+async function setup(name: string, cmd: string[], cwd?: string): Promise<void> {
   const since = performance.now();
-  const install = await runLogged([DENO, "install", ...(CI ? ["--frozen"] : [])], join(LOGS, "setup-deno-install.log"));
-  if (install.code !== 0) {
-    console.log(`setup: deno install failed\n${tail(install.text)}`);
+  const log = join(LOGS, `setup-${name.replace(/[^A-Za-z0-9]+/g, "-").replace(/-$/, "")}.log`);
+  const result = await runLogged(cmd, log, cwd);
+  if (result.code !== 0) {
+    console.log(`setup: ${name} failed\n${tail(result.text)}`);
     console.log("0 passed, 1 failed");
     Deno.exit(1);
   }
-  console.log(`setup: deno install ok (${seconds(since)})`);
+  console.log(`setup: ${name} ok (${seconds(since)})`);
 }
+{
+  const problem = checkDevImportMap();
+  if (problem) {
+    console.log(`setup: ${problem}\n0 passed, 1 failed`);
+    Deno.exit(1);
+  }
+}
+if (CI || toolchainStale()) {
+  const { cmd, cwd } = installToolchainCommand();
+  await setup("npm ci (scripts/toolchain)", cmd, cwd);
+}
+await setup("deno install", [DENO, "install", DEV]);
+await setup("std for Node and Bun", [DENO, "run", "-A", DEV, "scripts/_std.ts"]);
 
 let passed = 0;
 let failed = 0;
@@ -297,7 +359,8 @@ const steps = ONLY ? STEPS.filter((step) => ONLY.includes(step.name)) : STEPS;
 for (const [index, step] of steps.entries()) {
   const since = performance.now();
   const logPath = join(LOGS, `${String(index + 1).padStart(2, "0")}-${step.name.replaceAll(" ", "-")}.log`);
-  const missing = step.needs ? await need(step.needs) : undefined;
+  let missing: string | undefined;
+  for (const name of step.needs ?? []) missing ??= await need(name);
   if (missing !== undefined) {
     if (CI) {
       console.log(`${step.name}: SKIPPED, which CI=true does not allow: ${missing}`);

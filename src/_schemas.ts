@@ -1,50 +1,48 @@
 // Valibot schemas of Smile ID's JSON, and the conversion of validated JSON into the typed
 // views of ./types.ts. Internal: valibot types never reach the public API. Every object schema
 // is loose, so unknown fields pass; views keep the original JSON as `raw`.
+//
+// Lossless: a signed answer is rejected only when it has no readable `job_complete`, without
+// which it means nothing. Every other field is typed in the view when it has a documented type
+// (numbers given for string codes and ids become their decimal string; "true"/"false" strings
+// become booleans) and is `undefined` in the view otherwise, kept as received in `raw`. Arrays
+// never pass as objects, and a value that is not a string never appears in `actions`.
 
 import * as v from "valibot";
 import { type SchemaIssue, SmileIdError } from "./errors.ts";
-import type { JobResult, JobStatus, JsonObject, PartnerParams } from "./types.ts";
+import type { JobResult, JobStatus, JsonObject, JsonValue, PartnerParams } from "./types.ts";
 
 // Each schema is built in a /* @__PURE__ */ closure so that bundlers drop the schemas (and
 // valibot) from bundles that do not use them: esbuild ignores valibot's own
 // @__NO_SIDE_EFFECTS__ marks on functions imported from another module (evanw/esbuild#4369).
 const stringOrNumber = /* @__PURE__ */ (() => v.union([v.string(), v.number()]))();
-const stringOrBoolean = /* @__PURE__ */ (() => v.union([v.string(), v.boolean()]))();
 
-const partnerParamsSchema = /* @__PURE__ */ (() =>
-  v.looseObject({
-    user_id: v.optional(stringOrNumber),
-    job_id: v.optional(stringOrNumber),
-    job_type: v.optional(stringOrNumber),
-  }))();
+/**
+ * A result object: `result`, each `history` entry, and the callback body. Any JSON object
+ * (not an array) is one; its members are read leniently by {@linkcode toJobResult}.
+ */
+export const jobResultSchema = /* @__PURE__ */ (() => v.pipe(v.unknown(), notArray(), v.looseObject({})))();
 
-/** A result object: `result`, each `history` entry, and the callback body. */
-export const jobResultSchema = /* @__PURE__ */ (() =>
-  v.looseObject({
-    ResultCode: v.optional(stringOrNumber),
-    ResultText: v.optional(v.string()),
-    ResultType: v.optional(v.string()),
-    SmileJobID: v.optional(stringOrNumber),
-    PartnerParams: v.optional(partnerParamsSchema),
-    Actions: v.optional(v.record(v.string(), v.string())),
-    ConfidenceValue: v.optional(stringOrNumber),
-    IsFinalResult: v.optional(stringOrBoolean),
-    IsMachineResult: v.optional(stringOrBoolean),
-  }))();
-
-/** The job-status answer. `signature` and `timestamp` are checked before this runs. */
+/**
+ * The job-status answer: `job_complete` a boolean or the string `"true"`/`"false"`. Every other
+ * member is read leniently by {@linkcode toJobStatus}. `signature` and `timestamp` are checked
+ * before this runs.
+ */
 export const jobStatusSchema = /* @__PURE__ */ (() =>
-  v.looseObject({
-    job_complete: v.boolean(),
-    job_success: v.optional(v.boolean()),
-    code: v.optional(stringOrNumber),
-    result: v.optional(v.nullable(v.union([jobResultSchema, v.string()]))),
-    history: v.optional(v.nullable(v.array(jobResultSchema))),
-    image_links: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
-    timestamp: v.string(),
-    signature: v.string(),
-  }))();
+  v.pipe(
+    v.unknown(),
+    notArray(),
+    v.looseObject({
+      job_complete: v.union([v.boolean(), v.picklist(["true", "false"])]),
+      timestamp: v.string(),
+      signature: v.string(),
+    }),
+  ))();
+
+/** Keeps arrays from passing as objects (valibot's objects accept them); runs on the input, before the object. */
+function notArray() {
+  return v.check((input: unknown) => !Array.isArray(input), "Expected Object, not an array");
+}
 
 /** Smile ID's error body: `{ "code": "2205", "error": "You are not authorized to do that" }`. */
 const errorBodySchema = /* @__PURE__ */ (() =>
@@ -53,16 +51,21 @@ const errorBodySchema = /* @__PURE__ */ (() =>
     error: v.optional(v.string()),
   }))();
 
-/** Validates JSON against a schema, or throws a `schema` SmileIdError listing every issue. */
+/**
+ * Validates JSON against a schema, or throws a `schema` SmileIdError listing every issue. With
+ * `hideValues` (callbacks, whose bodies carry names and ID numbers) the issues and the message
+ * name the field and the expected type only, never the value received.
+ */
 export function validate<T extends v.GenericSchema>(
   schema: T,
   json: unknown,
   what: string,
   body?: string,
+  options: { readonly hideValues?: boolean } = {},
 ): v.InferOutput<T> {
   const parsed = v.safeParse(schema, json);
   if (parsed.success) return parsed.output;
-  const issues = parsed.issues.flatMap((issue) => deepest(issue, []));
+  const issues = parsed.issues.flatMap((issue) => deepest(issue, [], options.hideValues === true));
   const listed = issues.slice(0, 5).map((i) => `${i.path || "(top)"}: ${i.message}`).join("; ");
   const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : "";
   throw new SmileIdError(
@@ -77,11 +80,15 @@ export function validate<T extends v.GenericSchema>(
  * only "Expected (Object | string)"; when a branch got deeper into the value, its issues say
  * more, so those are listed instead. Paths of a union's own issues are relative to it.
  */
-function deepest(issue: v.BaseIssue<unknown>, prefix: readonly string[]): SchemaIssue[] {
+function deepest(issue: v.BaseIssue<unknown>, prefix: readonly string[], hideValues: boolean): SchemaIssue[] {
   const path = [...prefix, ...(issue.path ?? []).map((item) => String(item.key))];
   const deeper = (issue.issues ?? []).filter((sub) => (sub.path?.length ?? 0) > 0);
-  if (deeper.length > 0) return deeper.flatMap((sub) => deepest(sub, path));
-  return [{ path: path.join("."), message: issue.message }];
+  if (deeper.length > 0) return deeper.flatMap((sub) => deepest(sub, path, hideValues));
+  // valibot's message ends with "but received <value>"; `expected` describes the schema only.
+  const message = hideValues
+    ? (issue.expected === null ? "Invalid value" : `Expected ${issue.expected}`)
+    : issue.message;
+  return [{ path: path.join("."), message }];
 }
 
 /** Reads `{ code, error }` from an error body, if it has that shape. */
@@ -94,65 +101,80 @@ export function readErrorBody(json: unknown): { smileCode?: string; serverMessag
   return out;
 }
 
-/** Typed view of a validated job-status answer. */
+/** Typed view of a validated job-status answer; see the lossless rule at the top of this file. */
 export function toJobStatus(raw: JsonObject): JobStatus {
-  const body = raw as v.InferOutput<typeof jobStatusSchema>;
-  const result = body.result;
+  const { result, history } = raw;
   return {
-    jobComplete: body.job_complete,
-    jobSuccess: body.job_success,
-    code: optionalString(body.code),
-    result: typeof result === "string" ? result : result == null ? undefined : toJobResult(result as JsonObject),
-    history: body.history?.map((entry) => toJobResult(entry as JsonObject)) ?? undefined,
-    imageLinks: (body.image_links as JsonObject | null | undefined) ?? undefined,
-    timestamp: body.timestamp,
-    signature: body.signature,
+    jobComplete: toBoolean(raw.job_complete) === true,
+    jobSuccess: toBoolean(raw.job_success),
+    code: toText(raw.code),
+    result: typeof result === "string" ? result : isJsonObject(result) ? toJobResult(result) : undefined,
+    history: Array.isArray(history) && history.every(isJsonObject) ? history.map(toJobResult) : undefined,
+    imageLinks: isJsonObject(raw.image_links) ? raw.image_links : undefined,
+    timestamp: raw.timestamp as string,
+    signature: raw.signature as string,
     raw,
   };
 }
 
-/** Typed view of a validated result object. */
+/** Typed view of a result object; see the lossless rule at the top of this file. */
 export function toJobResult(raw: JsonObject): JobResult {
-  const result = raw as v.InferOutput<typeof jobResultSchema>;
   return {
-    resultCode: optionalString(result.ResultCode),
-    resultText: result.ResultText,
-    resultType: result.ResultType,
-    smileJobId: optionalString(result.SmileJobID),
-    partnerParams: result.PartnerParams === undefined ? undefined : toPartnerParams(result.PartnerParams as JsonObject),
-    actions: result.Actions ?? {},
-    confidenceValue: toNumber(result.ConfidenceValue),
-    isFinalResult: toBoolean(result.IsFinalResult),
-    isMachineResult: toBoolean(result.IsMachineResult),
+    resultCode: toText(raw.ResultCode),
+    resultText: typeof raw.ResultText === "string" ? raw.ResultText : undefined,
+    resultType: typeof raw.ResultType === "string" ? raw.ResultType : undefined,
+    smileJobId: toText(raw.SmileJobID),
+    partnerParams: isJsonObject(raw.PartnerParams) ? toPartnerParams(raw.PartnerParams) : undefined,
+    actions: toActions(raw.Actions),
+    confidenceValue: toNumber(raw.ConfidenceValue),
+    isFinalResult: toBoolean(raw.IsFinalResult),
+    isMachineResult: toBoolean(raw.IsMachineResult),
     raw,
   };
 }
 
 function toPartnerParams(raw: JsonObject): PartnerParams {
-  const params = raw as v.InferOutput<typeof partnerParamsSchema>;
   return {
-    userId: optionalString(params.user_id),
-    jobId: optionalString(params.job_id),
-    jobType: optionalString(params.job_type),
-    jobTypeNumber: toNumber(params.job_type),
+    userId: toText(raw.user_id),
+    jobId: toText(raw.job_id),
+    jobType: toText(raw.job_type),
+    jobTypeNumber: toNumber(raw.job_type),
     raw,
   };
 }
 
-function optionalString(value: string | number | undefined): string | undefined {
-  return value === undefined ? undefined : String(value);
+/**
+ * `Actions` with only its string values, as own properties of a fresh object: a `__proto__`,
+ * `constructor` or `prototype` key is an ordinary key, kept only when its value is a string.
+ */
+function toActions(value: JsonValue | undefined): Readonly<Record<string, string>> {
+  if (!isJsonObject(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
 }
 
-function toNumber(value: string | number | undefined): number | undefined {
+/** A JSON object that is not an array. */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A string as it is, a number as its decimal string; anything else `undefined`. */
+export function toText(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  return typeof value === "number" && Number.isFinite(value) ? String(value) : undefined;
+}
+
+function toNumber(value: unknown): number | undefined {
   if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
   if (typeof value !== "string" || value.trim() === "") return undefined;
   const number = Number(value);
   return Number.isFinite(number) ? number : undefined;
 }
 
-function toBoolean(value: string | boolean | undefined): boolean | undefined {
+function toBoolean(value: unknown): boolean | undefined {
   if (typeof value === "boolean") return value;
-  if (value === undefined) return undefined;
+  if (typeof value !== "string") return undefined;
   const lower = value.trim().toLowerCase();
   return lower === "true" ? true : lower === "false" ? false : undefined;
 }

@@ -1,10 +1,13 @@
 /**
- * {@linkcode verifyCallback}: checks a callback Smile ID posted to a webhook (signature,
- * freshness, replay, shape) and can confirm its contents against the authoritative job status.
+ * {@linkcode verifyCallback}: checks a callback Smile ID posted to a webhook (size, signature,
+ * shape, freshness), can confirm it against the authoritative job status, and claims it in a
+ * replay guard.
  *
  * Smile ID's signature covers only `timestamp + partner_id + "sid_request"`, not the body: it
  * proves that someone holding the API key produced the pair at that time, nothing about the
- * body. The freshness window, the replay guard and `confirm` close that gap.
+ * body. `confirm` closes that gap: the result then comes from Smile ID's own job status, and
+ * the replay key from that answer, so a forged body can neither pass as the truth nor use up
+ * the genuine delivery.
  *
  * @module
  */
@@ -14,88 +17,16 @@ import { jobResultSchema, jobStatusSchema, toJobResult, toJobStatus, validate } 
 import { parseTimestamp } from "./_time.ts";
 import { invalidArgument, quote, SmileIdError } from "./errors.ts";
 import type { JobStatusReader } from "./poll.ts";
+import { createMemoryReplayGuard, type ReplayGuard } from "./replay_guard.ts";
 import type { Signer } from "./signature.ts";
 import type { JobResult, JobStatus, JsonObject, JsonValue } from "./types.ts";
-
-/**
- * Remembers callback signatures already accepted, so that a captured one cannot be used
- * twice. The default, {@linkcode createMemoryReplayGuard}, lives in one process or isolate;
- * with several instances, back it with a shared store (Redis, Deno KV, Workers KV, a
- * database) so that every instance sees every key.
- *
- * @example A guard backed by any key-value store with expiry
- * ```ts
- * import type { ReplayGuard } from "@smile-id-kit/job-status";
- *
- * interface Store {
- *   get(key: string): Promise<string | null>;
- *   set(key: string, value: string, options: { ttlSeconds: number }): Promise<void>;
- * }
- * function storeGuard(store: Store): ReplayGuard {
- *   return {
- *     seen: async (key) => (await store.get(`smile-callback:${key}`)) !== null,
- *     remember: (key, ttlSeconds) => store.set(`smile-callback:${key}`, "1", { ttlSeconds }),
- *   };
- * }
- * ```
- */
-export interface ReplayGuard {
-  /** Whether `key` was remembered and has not expired. */
-  seen(key: string): Promise<boolean>;
-  /** Remembers `key` for `ttlSeconds` (after that, freshness rejects the pair anyway). */
-  remember(key: string, ttlSeconds: number): Promise<void>;
-}
-
-/**
- * Creates an in-memory {@linkcode ReplayGuard} holding at most `maxEntries` keys (default
- * 10000); expired keys are dropped first, then the oldest. Its memory is per process or
- * isolate: a replay sent to another instance is not caught.
- *
- * @example
- * ```ts
- * import { createMemoryReplayGuard } from "@smile-id-kit/job-status";
- *
- * const guard = createMemoryReplayGuard({ maxEntries: 1000 });
- * await guard.remember("pair", 300);
- * console.log(await guard.seen("pair"), await guard.seen("other")); // true false
- * ```
- */
-export function createMemoryReplayGuard(
-  options: { readonly maxEntries?: number; readonly now?: () => number } = {},
-): ReplayGuard {
-  const maxEntries = options.maxEntries ?? 10_000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    throw invalidArgument("Option maxEntries", "a positive integer", maxEntries);
-  }
-  const now = options.now ?? Date.now;
-  const expiries = new Map<string, number>();
-  return {
-    seen(key) {
-      const expiry = expiries.get(key);
-      if (expiry !== undefined && expiry <= now()) expiries.delete(key);
-      return Promise.resolve(expiry !== undefined && expiry > now());
-    },
-    remember(key, ttlSeconds) {
-      const time = now();
-      expiries.delete(key);
-      // Oldest first (a Map keeps insertion order): drop expired entries, and the oldest live
-      // ones while the map is full; stop at the first live entry once there is room. Each entry
-      // is dropped once, so a full guard costs O(1) per call, not a walk over every key.
-      for (const [k, expiry] of expiries) {
-        if (expiries.size < maxEntries && expiry > time) break;
-        expiries.delete(k);
-      }
-      expiries.set(key, time + ttlSeconds * 1000);
-      return Promise.resolve();
-    },
-  };
-}
 
 /**
  * How {@linkcode verifyCallback} checks a callback.
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createMemoryReplayGuard, createSigner, type VerifyCallbackOptions } from "@smile-id-kit/job-status";
  *
  * const options: VerifyCallbackOptions = {
@@ -103,7 +34,7 @@ export function createMemoryReplayGuard(
  *   toleranceSeconds: 120,
  *   replayGuard: createMemoryReplayGuard(),
  * };
- * console.log(options.toleranceSeconds);
+ * assertEquals(options.toleranceSeconds, 120);
  * ```
  */
 export interface VerifyCallbackOptions {
@@ -111,43 +42,67 @@ export interface VerifyCallbackOptions {
   readonly signer: Signer;
   /**
    * Largest accepted distance between the callback's timestamp and now, in either direction,
-   * in seconds (default 300); `false` turns the check off.
+   * in seconds; `false` turns the check off. Without `confirm` a callback outside the window is
+   * rejected; with `confirm` it is processed from the authoritative status and reported with
+   * `fresh: false`, because Smile ID documents no window and human review can delay a callback.
+   *
+   * @default {300}
    */
   readonly toleranceSeconds?: number | false;
-  /** Current time in milliseconds (default `Date.now`). */
+  /**
+   * Current time in milliseconds.
+   *
+   * @default {Date.now}
+   */
   readonly now?: () => number;
   /**
-   * Where accepted signatures are remembered (default: one in-memory guard shared by every
-   * call in this process or isolate that passes none); `false` turns the check off.
+   * Where the callback's replay key is claimed, as the last check; `false` skips the claim
+   * (the caller claims `replayKey` itself, as `createCallbackHandler` does).
+   *
+   * @default one in-memory guard shared by every call in this process or isolate that passes none
    */
   readonly replayGuard?: ReplayGuard | false;
-  /** Largest accepted body, in bytes (default 2 MiB). */
+  /**
+   * Largest accepted body, in bytes.
+   *
+   * @default {2097152}
+   */
   readonly maxBodyBytes?: number;
-  /** Fetch the authoritative job status and compare the body with it; needs `reader`. */
+  /** Fetch the authoritative job status, compare the body with it and key the replay claim on it; needs `reader`. */
   readonly confirm?: boolean;
   /** What `confirm` asks, usually the client. */
   readonly reader?: JobStatusReader;
   /** Aborts the `confirm` request. */
   readonly signal?: AbortSignal;
+  /**
+   * With `confirm`: how long a processed result is remembered, in seconds, so that a later
+   * delivery of the same result is a duplicate.
+   *
+   * @default {2592000} (30 days)
+   */
+  readonly rememberSeconds?: number;
 }
 
 /**
  * A callback's body, typed. `result` is the body itself for a bare result object, and the
- * `result` field for a job-status-shaped body; `raw` is the body exactly as received.
+ * `result` field for a job-status-shaped body; `raw` is the body exactly as received. Nothing
+ * in it is checked against Smile ID: with `confirm`, trust `status` instead.
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import type { CallbackPayload } from "@smile-id-kit/job-status";
  *
- * function resultCode(payload: CallbackPayload): string | undefined {
+ * function resultCode(payload: Pick<CallbackPayload, "result">): string | undefined {
  *   return typeof payload.result === "object" ? payload.result.resultCode : undefined;
  * }
+ * assertEquals(resultCode({ result: "No zip uploaded" }), undefined);
  * ```
  */
 export interface CallbackPayload {
   /** `"result"`: a bare result object; `"job_status"`: a body shaped like a job-status answer. */
   readonly envelope: "result" | "job_status";
-  /** The result the callback reports. */
+  /** The result the body claims. */
   readonly result: JobResult | string | undefined;
   /** The whole body as a job status, for the `"job_status"` envelope. */
   readonly jobStatus: JobStatus | undefined;
@@ -164,68 +119,168 @@ export interface CallbackPayload {
 }
 
 /**
- * What {@linkcode verifyCallback} checked. A callback that fails a check is rejected instead.
+ * A field where a callback's body and the authoritative job status differ.
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import type { CallbackMismatch } from "@smile-id-kit/job-status";
+ *
+ * const mismatches: CallbackMismatch[] = [{ path: "ResultCode", kind: "changed" }, { path: "Actions", kind: "missing" }];
+ * assertEquals(mismatches.filter((m) => m.kind === "missing").map((m) => m.path), ["Actions"]);
+ * ```
+ */
+export interface CallbackMismatch {
+  /** Dot path of the field: `"ResultCode"`, `"Actions.Liveness_Check"`, `"history.0.ResultCode"`. */
+  readonly path: string;
+  /**
+   * `"changed"`: both have it, with different values; `"added"`: only the body has it;
+   * `"missing"`: only Smile ID's status has it (a body stripped of fields).
+   */
+  readonly kind: "changed" | "added" | "missing";
+}
+
+/**
+ * What {@linkcode verifyCallback} checked; a callback that fails a check is rejected instead.
+ * With `confirm`, see {@linkcode ConfirmedCallback}.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
  * import type { VerifiedCallback } from "@smile-id-kit/job-status";
  *
- * function trusted(callback: VerifiedCallback): boolean {
+ * function trusted(callback: Pick<VerifiedCallback, "confirmed" | "mismatches">): boolean {
  *   return callback.confirmed && callback.mismatches?.length === 0;
  * }
+ * assertEquals(trusted({ confirmed: false }), false);
  * ```
  */
 export interface VerifiedCallback {
-  /** The body, typed. */
+  /** The body, typed. Unchecked claims unless `confirmed` and `mismatches` is empty. */
   readonly payload: CallbackPayload;
   /** Always `"valid"`: an invalid signature rejects. It says nothing about the body. */
   readonly signature: "valid";
-  /** Whether the timestamp was checked against the tolerance window (and passed). */
+  /**
+   * Whether the timestamp was checked and lies within `toleranceSeconds` of now; `false` when
+   * the check is off, or (with `confirm`) when the timestamp is outside the window or unreadable.
+   */
   readonly fresh: boolean;
-  /** Whether a replay guard was consulted (and the pair was new). */
+  /** Whether `replayKey` was claimed in a replay guard (so this is its first accepted delivery). */
   readonly replayChecked: boolean;
   /** Whether the authoritative status was fetched (`confirm: true`). */
   readonly confirmed: boolean;
   /** The authoritative status, when confirmed: trust it over the body. */
-  readonly status?: JobStatus;
+  readonly status?: JobStatus | undefined;
+  /** When confirmed: every field where the body differs from the authoritative status; empty when all agree. */
+  readonly mismatches?: readonly CallbackMismatch[] | undefined;
+  /** When confirmed: top-level fields not compared, because they differ per request (`signature`, `timestamp`). */
+  readonly uncompared?: readonly string[] | undefined;
   /**
-   * When confirmed: dot paths of the body's fields that differ from the authoritative status
-   * (`"ResultCode"`, `"Actions.Liveness_Check"`); empty when all agree. A difference means a
-   * forged body, or a result Smile ID has since replaced.
+   * The key this callback is claimed under. Without `confirm`: `pair:<timestamp> <signature>`.
+   * With `confirm`: `result:<user_id>/<job_id>/<sha256>`, derived from the authoritative
+   * answer only (its `job_complete`, `job_success`, `code` and `result`), so that every
+   * delivery reporting the same result has the same key whatever its body says.
    */
-  readonly mismatches?: string[];
+  readonly replayKey: string;
+  /**
+   * How long the key must be remembered, in seconds: the rest of the freshness window for a
+   * pair (at least 1; 24 hours with `toleranceSeconds: false`), `rememberSeconds` for a result.
+   */
+  readonly replayTtlSeconds: number;
+}
+
+/**
+ * A callback confirmed against Smile ID's job status: `status` is the truth to act on.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import type { ConfirmedCallback } from "@smile-id-kit/job-status";
+ *
+ * function resultCode(callback: Pick<ConfirmedCallback, "status">): string | undefined {
+ *   const result = callback.status.result;
+ *   return typeof result === "object" ? result.resultCode : undefined;
+ * }
+ * assertEquals(typeof resultCode, "function");
+ * ```
+ */
+export interface ConfirmedCallback extends VerifiedCallback {
+  /** Always `true`. */
+  readonly confirmed: true;
+  /**
+   * Smile ID's job status for the callback's user and job, asked after the callback arrived.
+   * `jobComplete` can be `false`: Smile ID had no final result when asked.
+   */
+  readonly status: JobStatus;
+  /** Every field where the body differs from `status`; empty when all agree. */
+  readonly mismatches: readonly CallbackMismatch[];
+  /** Fields not compared: `signature`, `timestamp`. */
+  readonly uncompared: readonly string[];
 }
 
 const DEFAULT_TOLERANCE_SECONDS = 300;
 const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
-const UNBOUNDED_TTL_SECONDS = 86_400;
+const DEFAULT_REMEMBER_SECONDS = 30 * 86_400;
+const UNBOUNDED_PAIR_TTL_SECONDS = 86_400;
+const UNCOMPARED = ["signature", "timestamp"] as const;
 const WHAT = "The callback body";
 let sharedGuard: ReplayGuard | undefined;
-const inFlight = /* @__PURE__ */ new WeakMap<ReplayGuard, Set<string>>();
+
+/** Options checked once, with defaults applied; `createCallbackHandler` checks its own with it. */
+export interface CallbackSettings {
+  readonly tolerance: number | false;
+  readonly maxBytes: number;
+  readonly rememberSeconds: number;
+  readonly now: () => number;
+}
+
+/** Checks the options that do not depend on the call; throws `invalid_argument`. */
+export function callbackSettings(options: Omit<VerifyCallbackOptions, "signer">): CallbackSettings {
+  const { now = Date.now } = options;
+  if (typeof now !== "function") throw invalidArgument("Option now", "a function", now);
+  const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  if (tolerance !== false && !(typeof tolerance === "number" && Number.isFinite(tolerance) && tolerance >= 0)) {
+    throw invalidArgument("Option toleranceSeconds", "a non-negative number of seconds or false", tolerance);
+  }
+  return {
+    tolerance,
+    maxBytes: positive(options.maxBodyBytes, "maxBodyBytes", DEFAULT_MAX_BODY_BYTES),
+    rememberSeconds: positive(options.rememberSeconds, "rememberSeconds", DEFAULT_REMEMBER_SECONDS),
+    now,
+  };
+}
 
 /**
  * Verifies a callback Smile ID posted: a `Request`, the raw body (`string` or `Uint8Array`) or
  * the parsed JSON object. Checks, in order, each rejecting with a `SmileIdError`:
  *
- * 1. size: at most `maxBodyBytes`, refused without reading further (`payload_too_large`);
+ * 1. size: at most `maxBodyBytes`, refused without reading further (`payload_too_large`); a
+ *    body that breaks off or was already read is `body_unreadable`;
  * 2. a JSON object (`unexpected_response`);
  * 3. string `signature` and `timestamp` present (`missing_signature`);
  * 4. the signature matches the timestamp for the partner (`signature_mismatch`);
- * 5. the timestamp reads as a time (`invalid_timestamp`) within `toleranceSeconds` of now
- *    (`stale_timestamp`, `future_timestamp`);
- * 6. the signature and timestamp pair was not accepted before (`replayed`); it is remembered
- *    only once every check, `confirm` included, passed, so a delivery that failed can be
- *    retried;
- * 7. the body has the documented shape, either a bare result object or a job-status-shaped
- *    body (`schema`);
- * 8. with `confirm: true`, the authoritative status is fetched through `reader` and the body
- *    compared with it (errors as for `getJobStatus`).
+ * 5. the body has the documented shape, a bare result object or a job-status-shaped body
+ *    (`schema`; the error names fields and expected types, never the values received);
+ * 6. the timestamp reads as a time (`invalid_timestamp`) within `toleranceSeconds` of now
+ *    (`stale_timestamp`, `future_timestamp`); with `confirm` none of these rejects: the result
+ *    is `fresh: false` instead;
+ * 7. with `confirm: true`, the authoritative status is fetched through `reader` (with history
+ *    and image links when the body has them; `confirm_failed` when that fails) and must name
+ *    the body's user and job (`answer_mismatch`); the body is compared with it field by field,
+ *    both ways, nested objects and arrays included, into `mismatches`; image link URLs are
+ *    compared without their query string, which Smile ID signs afresh for every answer;
+ * 8. the replay key is claimed in `replayGuard` (`replayed` when it was claimed before,
+ *    `replay_guard` when the store fails).
  *
- * The signature does not cover the body: only `confirm` tells whether the body says what
- * Smile ID says. Callback bodies carry personal data, so errors do not include them.
+ * Without `confirm` the replay key is the signature and timestamp pair, remembered for the rest
+ * of the freshness window. With `confirm` it is derived from the authoritative answer and
+ * remembered for `rememberSeconds`: a forged body under a genuine pair is processed as what
+ * Smile ID says, and the genuine delivery of the same result is then a duplicate, never lost.
+ * Callback bodies carry personal data, so no error includes them.
  *
  * @example Verify a callback (signed here with the same key, as Smile ID would)
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createSigner, verifyCallback } from "@smile-id-kit/job-status";
  *
  * const signer = createSigner({ partnerId: "085", apiKey: "my-api-key" });
@@ -238,14 +293,32 @@ const inFlight = /* @__PURE__ */ new WeakMap<ReplayGuard, Set<string>>();
  * const request = new Request("https://example.com/smile-callback", { method: "POST", body: JSON.stringify(body) });
  *
  * const callback = await verifyCallback(request, { signer });
- * console.log(callback.payload.jobId, callback.fresh, callback.replayChecked); // job-1 true true
+ * assertEquals([callback.payload.jobId, callback.fresh, callback.replayChecked], ["job-1", true, true]);
+ * assertEquals(callback.replayKey, `pair:${body.timestamp} ${body.signature}`);
+ * ```
+ *
+ * @example Confirm a forged body against Smile ID (here the fake from `./testing`)
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { createClient, verifyCallback } from "@smile-id-kit/job-status";
+ * import { createFakeSmileId } from "@smile-id-kit/job-status/testing";
+ *
+ * const fake = createFakeSmileId({ partnerId: "085", apiKey: "my-api-key" });
+ * fake.addJob({ userId: "user-1", jobId: "job-1", result: { ResultCode: "1022", ResultText: "No Match" } });
+ * const client = createClient({ partnerId: "085", apiKey: "my-api-key", fetch: fake.fetch });
+ * const forged = await fake.buildCallback("job-1", { overrides: { ResultCode: "1012" } });
+ *
+ * const callback = await verifyCallback(forged, { signer: client.signer, reader: client, confirm: true });
+ * assertEquals(callback.mismatches, [{ path: "ResultCode", kind: "changed" }]);
+ * assertEquals(typeof callback.status?.result === "object" && callback.status.result.resultCode, "1022");
  * ```
  */
 export async function verifyCallback(
   input: Request | string | Uint8Array | JsonObject,
   options: VerifyCallbackOptions,
 ): Promise<VerifiedCallback> {
-  const { signer, reader, confirm, now = Date.now, signal, replayGuard } = options ?? {};
+  if (typeof options !== "object" || options === null) throw invalidArgument("Callback options", "an object", options);
+  const { signer, reader, confirm, signal, replayGuard } = options;
   if (typeof signer?.verify !== "function") {
     throw new SmileIdError("invalid_argument", "Option signer must be a Signer from createSigner");
   }
@@ -255,45 +328,20 @@ export async function verifyCallback(
       "Option confirm needs a reader to fetch the job status: use client.verifyCallback or pass reader",
     );
   }
-  if (typeof now !== "function") throw invalidArgument("Option now", "a function", now);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw invalidArgument("Option signal", "an AbortSignal", signal);
   }
   if (
     replayGuard !== undefined && replayGuard !== false &&
-    (typeof replayGuard?.seen !== "function" || typeof replayGuard.remember !== "function")
+    (typeof replayGuard?.claim !== "function" || typeof replayGuard.release !== "function")
   ) {
-    throw invalidArgument("Option replayGuard", "false or an object with seen and remember methods", replayGuard);
+    throw invalidArgument("Option replayGuard", "false or an object with claim and release methods", replayGuard);
   }
-  const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-  if (tolerance !== false && !(Number.isFinite(tolerance) && tolerance >= 0)) {
-    throw invalidArgument("Option toleranceSeconds", "a non-negative number of seconds or false", tolerance);
-  }
-  const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!(Number.isFinite(maxBytes) && maxBytes > 0)) {
-    throw invalidArgument("Option maxBodyBytes", "a positive number", maxBytes);
-  }
+  const { tolerance, maxBytes, rememberSeconds, now } = callbackSettings(options);
   const guard = replayGuard ?? (sharedGuard ??= createMemoryReplayGuard());
 
   // 1–2: size and JSON object.
-  let json: JsonObject;
-  if (input instanceof Request) {
-    json = parseJsonObject(await readText(input, maxBytes, WHAT), WHAT, false);
-  } else if (input instanceof Uint8Array) {
-    json = parseJsonObject(bytesToText(input, maxBytes, WHAT), WHAT, false);
-  } else if (typeof input === "string") {
-    if (input.length > maxBytes || (input.length * 3 > maxBytes && new TextEncoder().encode(input).length > maxBytes)) {
-      throw new SmileIdError("payload_too_large", `${WHAT} is larger than the limit of ${maxBytes} bytes`);
-    }
-    json = parseJsonObject(input, WHAT, false);
-  } else if (typeof input === "object" && input !== null) {
-    if (Array.isArray(input)) {
-      throw new SmileIdError("unexpected_response", `${WHAT} is not a JSON object: got an array`);
-    }
-    json = input;
-  } else {
-    throw invalidArgument("The callback input", "a Request, a string, a Uint8Array or a JSON object", input);
-  }
+  const json = await readJson(input, maxBytes);
 
   // 3–4: signature.
   const { signature, timestamp } = json;
@@ -314,76 +362,149 @@ export async function verifyCallback(
     );
   }
 
-  // 5: freshness.
-  let ttl = UNBOUNDED_TTL_SECONDS;
+  // 5: shape.
+  const payload = toPayload(json, timestamp, signature);
+
+  // 6: freshness. Outside the window, a callback is rejected only when nothing else can vouch for it.
+  let fresh = false;
+  let pairTtl = UNBOUNDED_PAIR_TTL_SECONDS;
   if (tolerance !== false) {
+    const current = now();
+    if (typeof current !== "number" || !Number.isFinite(current)) {
+      throw invalidArgument("Option now", "a function returning milliseconds", current);
+    }
     const at = parseTimestamp(timestamp);
     if (at === undefined) {
-      throw new SmileIdError("invalid_timestamp", `The callback timestamp ${quote(timestamp)} is not a readable time`);
-    }
-    const current = now();
-    if (!Number.isFinite(current)) throw invalidArgument("Option now", "a function returning milliseconds", current);
-    const skew = current - at;
-    if (Math.abs(skew) > tolerance * 1000) {
-      throw new SmileIdError(
-        skew > 0 ? "stale_timestamp" : "future_timestamp",
-        `The callback timestamp ${quote(timestamp)} is ${Math.round(Math.abs(skew) / 1000)} s in the ${
-          skew > 0 ? "past" : "future"
-        }; expected at most ${tolerance} s`,
-      );
-    }
-    ttl = Math.max(1, Math.ceil(tolerance - skew / 1000));
-  }
-
-  // 6: replay. The pair is claimed in `pending` at once, so a concurrent delivery in this
-  // isolate is refused, and remembered by the guard only once every check below passed.
-  const key = `${timestamp} ${signature}`;
-  let pending: Set<string> | undefined;
-  if (guard) {
-    pending = inFlight.get(guard);
-    if (!pending) inFlight.set(guard, pending = new Set());
-    if (pending.has(key)) throw replayed(timestamp);
-    pending.add(key);
-  }
-  try {
-    if (guard && await guard.seen(key)) throw replayed(timestamp);
-    // 7: shape.
-    const payload = toPayload(json, timestamp, signature);
-    const verified = { payload, signature: "valid", fresh: tolerance !== false, replayChecked: !!guard } as const;
-    let outcome: VerifiedCallback = { ...verified, confirmed: false };
-    // 8: confirm.
-    if (confirm) {
-      const { userId, jobId } = payload;
-      if (!userId || !jobId) {
+      if (!confirm) {
         throw new SmileIdError(
-          "schema",
-          `${WHAT} cannot be confirmed: expected PartnerParams.user_id and job_id, got ${quote(userId)} and ${
-            quote(jobId)
-          }`,
+          "invalid_timestamp",
+          `The callback timestamp ${quote(timestamp)} is not a readable time`,
         );
       }
-      const status = await reader!.getJobStatus({ userId, jobId }, { signal });
-      const mismatches: string[] = [];
-      if (payload.envelope === "job_status") diff(json, status.raw, "", mismatches);
-      else diff(json, typeof status.result === "object" ? status.result.raw : {}, "", mismatches);
-      outcome = { ...verified, confirmed: true, status, mismatches };
+    } else {
+      const skew = current - at;
+      fresh = Math.abs(skew) <= tolerance * 1000;
+      if (!fresh && !confirm) {
+        throw new SmileIdError(
+          skew > 0 ? "stale_timestamp" : "future_timestamp",
+          `The callback timestamp ${quote(timestamp)} is ${Math.round(Math.abs(skew) / 1000)} s in the ${
+            skew > 0 ? "past" : "future"
+          }; expected at most ${tolerance} s`,
+        );
+      }
+      pairTtl = Math.max(1, Math.ceil(tolerance - skew / 1000));
     }
-    if (guard) await guard.remember(key, ttl);
-    return outcome;
-  } finally {
-    pending?.delete(key);
   }
+
+  // 7: confirm.
+  let outcome: VerifiedCallback;
+  if (confirm) {
+    const { userId, jobId } = payload;
+    if (!userId || !jobId) {
+      const absent = [userId ? "" : "PartnerParams.user_id", jobId ? "" : "PartnerParams.job_id"].filter(Boolean);
+      throw new SmileIdError("schema", `${WHAT} cannot be confirmed: it names no ${absent.join(" and no ")}`);
+    }
+    const status = await confirmStatus(reader!, payload, signal);
+    const mismatches: CallbackMismatch[] = [];
+    compare(comparable(json), truthFor(payload, status), "", mismatches);
+    outcome = {
+      payload,
+      signature: "valid",
+      fresh,
+      replayChecked: false,
+      confirmed: true,
+      status,
+      mismatches,
+      uncompared: [...UNCOMPARED],
+      replayKey: await resultKey(userId, jobId, status),
+      replayTtlSeconds: rememberSeconds,
+    } satisfies ConfirmedCallback;
+  } else {
+    outcome = {
+      payload,
+      signature: "valid",
+      fresh,
+      replayChecked: false,
+      confirmed: false,
+      replayKey: `pair:${timestamp} ${signature}`,
+      replayTtlSeconds: pairTtl,
+    };
+  }
+
+  // 8: replay claim, last, so that a callback that failed any check can be delivered again.
+  if (!guard) return outcome;
+  let claimed: boolean;
+  try {
+    claimed = await guard.claim(outcome.replayKey, outcome.replayTtlSeconds);
+  } catch (error) {
+    throw guardFailed("claim", error);
+  }
+  if (claimed !== true) {
+    throw new SmileIdError(
+      "replayed",
+      confirm
+        ? "The result this callback reports (as Smile ID's job status has it) was already accepted once"
+        : `The callback signed at ${quote(timestamp)} was already accepted once`,
+    );
+  }
+  return { ...outcome, replayChecked: true };
+}
+
+/** Reads the input as a JSON object, within `maxBytes`; a broken or used `Request` body is `body_unreadable`. */
+async function readJson(input: Request | string | Uint8Array | JsonObject, maxBytes: number): Promise<JsonObject> {
+  if (input instanceof Request) {
+    const used = input.bodyUsed;
+    let text: string;
+    try {
+      text = await readText(input, maxBytes, WHAT);
+    } catch (error) {
+      if (error instanceof SmileIdError) throw error;
+      throw new SmileIdError(
+        "body_unreadable",
+        used
+          ? `${WHAT} was already read by other code: pass the Request before anything reads it, or pass the body`
+          : `${WHAT} could not be read: the upload broke off (the client disconnected)`,
+        { cause: error },
+      );
+    }
+    return parseJsonObject(text, WHAT, false);
+  }
+  if (input instanceof Uint8Array) return parseJsonObject(bytesToText(input, maxBytes, WHAT), WHAT, false);
+  if (typeof input === "string") {
+    if (input.length > maxBytes || (input.length * 3 > maxBytes && new TextEncoder().encode(input).length > maxBytes)) {
+      throw new SmileIdError("payload_too_large", `${WHAT} is larger than the limit of ${maxBytes} bytes`);
+    }
+    return parseJsonObject(input, WHAT, false);
+  }
+  if (typeof input === "object" && input !== null) {
+    if (Array.isArray(input)) {
+      throw new SmileIdError("unexpected_response", `${WHAT} is not a JSON object: got an array`);
+    }
+    return input;
+  }
+  throw invalidArgument("The callback input", "a Request, a string, a Uint8Array or a JSON object", input);
+}
+
+/** The store behind a replay guard failed. */
+export function guardFailed(operation: "claim" | "release", error: unknown): SmileIdError {
+  return new SmileIdError(
+    "replay_guard",
+    `The replay guard could not ${operation} the callback's key: ${
+      error instanceof Error ? error.message : "it failed"
+    }`,
+    { cause: error },
+  );
 }
 
 function toPayload(json: JsonObject, timestamp: string, signature: string): CallbackPayload {
   let result: JobResult | string | undefined;
   let jobStatus: JobStatus | undefined;
   if ("job_complete" in json) {
-    validate(jobStatusSchema, json, WHAT);
+    validate(jobStatusSchema, json, WHAT, undefined, { hideValues: true });
     jobStatus = toJobStatus(json);
     result = jobStatus.result;
   } else {
-    validate(jobResultSchema, json, WHAT);
+    validate(jobResultSchema, json, WHAT, undefined, { hideValues: true });
     result = toJobResult(json);
   }
   const params = typeof result === "object" ? result.partnerParams : undefined;
@@ -399,17 +520,120 @@ function toPayload(json: JsonObject, timestamp: string, signature: string): Call
   };
 }
 
-const UNCOMPARED = ["signature", "timestamp", "history", "image_links"];
-
-/** Collects the dot paths where `body` says something `truth` does not. */
-function diff(body: JsonObject, truth: JsonObject, prefix: string, out: string[]): void {
-  for (const key in body) {
-    if (!prefix && UNCOMPARED.includes(key)) continue;
-    const a = body[key]!;
-    const b = truth[key];
-    if (isObject(a) && isObject(b)) diff(a, b, `${prefix}${key}.`, out);
-    else if (JSON.stringify(a) !== JSON.stringify(b)) out.push(prefix + key);
+/** Fetches the truth for the payload's job; failures become `confirm_failed` or `answer_mismatch`. */
+async function confirmStatus(
+  reader: JobStatusReader,
+  payload: CallbackPayload,
+  signal: AbortSignal | undefined,
+): Promise<JobStatus> {
+  const userId = payload.userId!;
+  const jobId = payload.jobId!;
+  let status: JobStatus;
+  try {
+    status = await reader.getJobStatus(
+      {
+        userId,
+        jobId,
+        includeHistory: payload.raw.history !== undefined,
+        includeImageLinks: payload.raw.image_links !== undefined,
+      },
+      signal ? { signal } : undefined,
+    );
+  } catch (error) {
+    // An answer about another job is no failure to reach Smile ID; the client reports it so.
+    if (error instanceof SmileIdError && error.code === "answer_mismatch") throw error;
+    const cause = error instanceof SmileIdError ? error : undefined;
+    throw new SmileIdError(
+      "confirm_failed",
+      `The callback could not be confirmed with Smile ID: ${
+        cause ? `${cause.code}: ${cause.message}` : "the job status reader failed"
+      }`,
+      {
+        cause: error,
+        ...(cause?.status === undefined ? {} : { status: cause.status }),
+        ...(cause?.smileCode === undefined ? {} : { smileCode: cause.smileCode }),
+        ...(cause?.retryAfterMs === undefined ? {} : { retryAfterMs: cause.retryAfterMs }),
+      },
+    );
   }
+  const params = typeof status.result === "object" ? status.result.partnerParams : undefined;
+  for (const [field, value, expected] of [["user_id", params?.userId, userId], ["job_id", params?.jobId, jobId]]) {
+    if (value !== undefined && value !== expected) {
+      throw new SmileIdError(
+        "answer_mismatch",
+        `Smile ID's job status names another PartnerParams.${field} than the callback it was asked for`,
+      );
+    }
+  }
+  return status;
+}
+
+/** The part of the truth a body of this envelope claims to carry. */
+function truthFor(payload: CallbackPayload, status: JobStatus): JsonObject {
+  if (payload.envelope === "job_status") return comparable(status.raw);
+  const truth: JsonObject = typeof status.result === "object" ? { ...status.result.raw } : {};
+  // A bare result may carry the job's history and image links beside it (the bench's bodies do).
+  for (const key of ["history", "image_links"]) {
+    const value = status.raw[key];
+    if (payload.raw[key] !== undefined && value !== undefined) truth[key] = value;
+  }
+  return comparable(truth);
+}
+
+/** A copy without the uncompared fields, image links without their query strings. */
+function comparable(json: JsonObject): JsonObject {
+  const copy: JsonObject = {};
+  for (const key in json) {
+    if ((UNCOMPARED as readonly string[]).includes(key)) continue;
+    const value = json[key]!;
+    copy[key] = key === "image_links" ? withoutQueries(value) : value;
+  }
+  return copy;
+}
+
+/** Image link URLs are signed per request (`?X-Amz-…`): compare them up to the query string. */
+function withoutQueries(value: JsonValue): JsonValue {
+  if (typeof value === "string") return value.replace(/[?#][\s\S]*$/, "");
+  if (Array.isArray(value)) return value.map(withoutQueries);
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutQueries(v)]));
+  return value;
+}
+
+/** Collects every path where `body` and `truth` differ, walking both. */
+function compare(body: JsonValue, truth: JsonValue, path: string, out: CallbackMismatch[]): void {
+  const both = (isObject(body) && isObject(truth)) || (Array.isArray(body) && Array.isArray(truth));
+  if (!both) {
+    if (canonical(body) !== canonical(truth)) out.push({ path, kind: "changed" });
+    return;
+  }
+  const a = body as Record<string, JsonValue>;
+  const b = truth as Record<string, JsonValue>;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) {
+    const at = path ? `${path}.${key}` : key;
+    if (!Object.hasOwn(b, key)) out.push({ path: at, kind: "added" });
+    else if (!Object.hasOwn(a, key)) out.push({ path: at, kind: "missing" });
+    else compare(a[key]!, b[key]!, at, out);
+  }
+}
+
+/** `result:<user>/<job>/<sha256 of the authoritative outcome>`; ids URI-encoded so `/` cannot collide. */
+async function resultKey(userId: string, jobId: string, status: JobStatus): Promise<string> {
+  const { job_complete, job_success, code, result } = status.raw;
+  const outcome = canonical({ job_complete, job_success, code, result } as JsonObject);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(outcome)));
+  const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `result:${encodeURIComponent(userId)}/${encodeURIComponent(jobId)}/${hex}`;
+}
+
+/** JSON with object keys sorted at every level, absent (`undefined`) members left out. */
+function canonical(value: JsonValue | undefined): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonical(item ?? null)).join(",")}]`;
+  if (isObject(value)) {
+    const members = Object.keys(value).sort().filter((key) => value[key] !== undefined);
+    return `{${members.map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
 }
 
 function isObject(value: JsonValue | undefined): value is JsonObject {
@@ -420,6 +644,10 @@ function text(value: JsonValue | undefined): string | undefined {
   return typeof value === "string" || typeof value === "number" ? String(value) : undefined;
 }
 
-function replayed(timestamp: string): SmileIdError {
-  return new SmileIdError("replayed", `The callback signed at ${quote(timestamp)} was already accepted once`);
+function positive(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw invalidArgument(`Option ${name}`, "a positive number", value);
+  }
+  return value;
 }

@@ -35,6 +35,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { verifyCallback } from "./callback.ts";
+import { classifyCallbackError } from "./handler.ts";
 import { createClient, type SmileIdClient } from "./client.ts";
 import { SmileIdError } from "./errors.ts";
 import type { PollProgress } from "./poll.ts";
@@ -301,7 +302,8 @@ ${CONFIG_HELP}`,
 Checks a callback body Smile ID posted (saved to FILE, or read from stdin with - or no FILE):
 signature, timestamp freshness and shape. Exit code 0 when valid, 1 when not, with the reason.
 The signature covers only the timestamp and partner id, not the body: --confirm also asks
-Smile ID for the job's status and lists the fields where the body disagrees.
+Smile ID for the job's status and lists the fields where the body disagrees; a callback
+outside the tolerance is then still valid, reported as not fresh.
 
 Options:
   --tolerance S    accept timestamps at most S seconds from now (default 300); 'off' skips it
@@ -578,8 +580,8 @@ async function verifyCallbackCommand(args: readonly string[], context: Context):
       ...(context.io.signal ? { signal: context.io.signal } : {}),
     });
     const { payload } = verified;
-    const result = payload.result;
-    const summary = describeResult(result);
+    // With --confirm, Smile ID's answer is the truth; the body's claims only without it.
+    const summary = describeResult(verified.status ?? payload.result);
     const mismatches = verified.mismatches ?? [];
     const agrees = !verified.confirmed || mismatches.length === 0;
     if (values.json) {
@@ -605,8 +607,9 @@ async function verifyCallbackCommand(args: readonly string[], context: Context):
         "fresh",
         tolerance === false
           ? "not checked (--tolerance off)"
-          : `yes, ${Number.isFinite(age) ? `${Math.abs(age)} s ${age >= 0 ? "old" : "ahead"}` : "in time"} ` +
-            `(tolerance ${tolerance} s)`,
+          : `${verified.fresh ? "yes" : "no"}, ${
+            Number.isFinite(age) ? `${Math.abs(age)} s ${age >= 0 ? "old" : "ahead"}` : "unreadable timestamp"
+          } (tolerance ${tolerance} s)${verified.fresh ? "" : "; accepted because --confirm asked Smile ID"}`,
       ],
       ["replay", "not checked: a one-off check has no memory; your handler must use a replay guard"],
       ["job", `${payload.userId ?? "?"} / ${payload.jobId ?? "?"}`],
@@ -616,30 +619,19 @@ async function verifyCallbackCommand(args: readonly string[], context: Context):
         verified.confirmed
           ? mismatches.length === 0
             ? `matches the job status from ${server}`
-            : `differs from the job status in: ${mismatches.join(", ")}`
+            : `differs from the job status in: ${mismatches.map((m) => `${m.path} (${m.kind})`).join(", ")}`
           : "not confirmed: the signature does not cover the body (use --confirm)",
       ],
     ]));
     return agrees ? EXIT_OK : EXIT_FAILURE;
   } catch (error) {
-    if (!(error instanceof SmileIdError) || !CALLBACK_REJECTIONS.includes(error.code)) throw error;
+    // A callback refused for what it is (4xx) is invalid; failing to check it (5xx) is an error.
+    if (!(error instanceof SmileIdError) || classifyCallbackError(error).status >= 500) throw error;
     if (values.json) context.out(JSON.stringify({ valid: false, code: error.code, message: error.message }));
     else context.out(`Invalid callback (${error.code}): ${error.message}`);
     return EXIT_FAILURE;
   }
 }
-
-const CALLBACK_REJECTIONS: readonly string[] = [
-  "missing_signature",
-  "signature_mismatch",
-  "invalid_timestamp",
-  "stale_timestamp",
-  "future_timestamp",
-  "replayed",
-  "schema",
-  "unexpected_response",
-  "payload_too_large",
-];
 
 async function readInput(path: string, context: Context): Promise<Uint8Array> {
   if (path === "-") {

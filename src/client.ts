@@ -5,16 +5,13 @@
  * @module
  */
 
-import {
-  createMemoryReplayGuard,
-  type VerifiedCallback,
-  verifyCallback,
-  type VerifyCallbackOptions,
-} from "./callback.ts";
-import { invalidArgument, positiveOption, SmileIdError } from "./errors.ts";
+import { delay } from "@std/async/delay";
+import { type VerifiedCallback, verifyCallback, type VerifyCallbackOptions } from "./callback.ts";
+import { invalidArgument, positiveOption, quote, SmileIdError } from "./errors.ts";
 import { waitForJobStatus, type WaitOptions } from "./poll.ts";
-import { buildJobStatusRequest, type JobStatusQuery } from "./request.ts";
-import { DEFAULT_MAX_RESPONSE_BYTES, parseJobStatusResponse } from "./response.ts";
+import { buildJobStatusRequest, type JobStatusQuery, readQuery } from "./request.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES, isEchoedPair, parseJobStatusResponse } from "./response.ts";
+import { createMemoryReplayGuard } from "./replay_guard.ts";
 import { resolveServer, type ServerInput } from "./server.ts";
 import { createSigner, type Signer, type SignerCredentials } from "./signature.ts";
 import { type FetchLike, send } from "./transport.ts";
@@ -85,8 +82,13 @@ export interface SmileIdClient {
   /** The signer, for verifying what Smile ID sends. */
   readonly signer: Signer;
   /**
-   * Asks for a job's status once: signs afresh, sends, verifies the answer's signature and
-   * validates it.
+   * Asks for a job's status once: signs afresh, sends, verifies the answer's signature, binds
+   * the answer to this request (not the request's own pair echoed back, no result for another
+   * user or job, no redirect followed; see `parseJobStatusResponse`) and validates it. Polling
+   * and a callback's `confirm` go through here, so they get the same checks. Requests are
+   * signed 1 ms in the past; when an answer carries the request's own pair anyway, the query is
+   * sent once more with a later timestamp (within the same deadline), and an answer that
+   * echoes that one too is refused with `signature_mismatch`.
    */
   getJobStatus(query: JobStatusQuery, options?: RequestOptions): Promise<JobStatus>;
   /**
@@ -95,9 +97,10 @@ export interface SmileIdClient {
    */
   waitForJobStatus(query: JobStatusQuery, options?: WaitOptions): Promise<JobStatus>;
   /**
-   * Verifies a callback with this client's key, see `verifyCallback`. By default it uses one
-   * in-memory replay guard per client (create the client once, not per request), and
-   * `confirm: true` asks this client for the authoritative status.
+   * Verifies a callback with this client's key, see `verifyCallback`. By default it claims the
+   * callback in one in-memory replay guard per client (create the client once, not per
+   * request), and `confirm: true` asks this client for the authoritative status. For an HTTP
+   * endpoint, `createCallbackHandler` does all of it, exactly once.
    */
   verifyCallback(
     input: Request | string | Uint8Array | JsonObject,
@@ -137,30 +140,46 @@ export function createClient(config: ClientConfig): SmileIdClient {
   const timeoutMs = positiveOption(config.timeoutMs, "timeoutMs") ?? DEFAULT_TIMEOUT_MS;
   const maxBodyBytes = positiveOption(config.maxResponseBytes, "maxResponseBytes") ?? DEFAULT_MAX_RESPONSE_BYTES;
 
+  // Smile ID's API lives under /v1; a custom base URL without it most likely answers 404.
+  const pathHint = new URL(server).pathname.endsWith("/v1")
+    ? undefined
+    : `; hint: the server URL ${quote(server)} does not end in /v1, under which Smile ID's API lives`;
+
   const replayGuard = createMemoryReplayGuard();
   const client: SmileIdClient = {
     partnerId: signer.partnerId,
     server,
     signer,
     async getJobStatus(query: JobStatusQuery, options: RequestOptions = {}): Promise<JobStatus> {
-      if (typeof query !== "object" || query === null) {
-        throw invalidArgument("Job status query", "an object", query);
+      const checked = readQuery(query);
+      const callTimeoutMs = positiveOption(options.timeoutMs, "timeoutMs") ?? timeoutMs;
+      let echoed: string | undefined;
+      let deadline = Infinity;
+      for (;;) {
+        const signed = await signer.sign(
+          echoed === undefined ? requestTime() : await laterThan(echoed, options.signal),
+        );
+        const request = buildJobStatusRequest({ ...checked, server, partnerId: signer.partnerId, signed });
+        // A second ask shares the first one's deadline.
+        const sendTimeoutMs = echoed === undefined ? callTimeoutMs : Math.max(1, deadline - Date.now());
+        if (echoed === undefined) deadline = Date.now() + callTimeoutMs;
+        try {
+          return await send(
+            request,
+            { fetch: fetchFn, timeoutMs: sendTimeoutMs, signal: options.signal },
+            // The answer must be bound to this request: see checkAnswerFor in response.ts.
+            (response) => parseJobStatusResponse(response, { signer, maxBodyBytes, request: { ...checked, signed } }),
+          );
+        } catch (error) {
+          // An answer carrying this request's own pair: a fixture signed beforehand in that very
+          // millisecond, or a server that copies it. Ask once more, later; a copier fails again.
+          if (echoed === undefined && isEchoedPair(error) && Date.now() < deadline) {
+            echoed = signed.timestamp;
+            continue;
+          }
+          throw pathHint === undefined ? error : withPathHint(error, pathHint);
+        }
       }
-      const request = buildJobStatusRequest({
-        ...query,
-        server,
-        partnerId: signer.partnerId,
-        signed: await signer.sign(),
-      });
-      return await send(
-        request,
-        {
-          fetch: fetchFn,
-          timeoutMs: positiveOption(options.timeoutMs, "timeoutMs") ?? timeoutMs,
-          signal: options.signal,
-        },
-        (response) => parseJobStatusResponse(response, { signer, maxBodyBytes }),
-      );
     },
     waitForJobStatus(query: JobStatusQuery, options?: WaitOptions): Promise<JobStatus> {
       return waitForJobStatus(client, query, { requestTimeoutMs: timeoutMs, ...options });
@@ -173,6 +192,35 @@ export function createClient(config: ClientConfig): SmileIdClient {
     },
   };
   return client;
+}
+
+/**
+ * The time to sign a request with: 1 ms in the past, so that an answer signed after the request
+ * arrived, by a server on the same clock (an in-process stand-in), can never repeat the request's
+ * own pair.
+ */
+function requestTime(): Date {
+  return new Date(Date.now() - 1);
+}
+
+/** A request time later than `after` (a request whose pair came back), waiting a millisecond or two if need be. */
+async function laterThan(after: string, signal: AbortSignal | undefined): Promise<Date> {
+  const floor = Date.parse(after);
+  while (Date.now() - 1 <= floor && !signal?.aborted) await delay(1);
+  return requestTime();
+}
+
+/** An HTTP 404 from a base URL without /v1, with the hint added to its message. */
+function withPathHint(error: unknown, hint: string): unknown {
+  if (!(error instanceof SmileIdError) || error.code !== "http" || error.status !== 404) return error;
+  return new SmileIdError("http", error.message + hint, {
+    status: error.status,
+    ...(error.smileCode === undefined ? {} : { smileCode: error.smileCode }),
+    ...(error.serverMessage === undefined ? {} : { serverMessage: error.serverMessage }),
+    ...(error.body === undefined ? {} : { body: error.body }),
+    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    cause: error,
+  });
 }
 
 /**

@@ -11,15 +11,29 @@
  * - `transport`: the network request failed before a response arrived.
  * - `timeout`: a request or a polling deadline passed.
  * - `aborted`: the caller's `AbortSignal` fired.
- * - `http`: the server answered with a non-2xx status (redirects included).
+ * - `http`: the server answered with a non-2xx status (redirects included), or a `fetch` followed a
+ *   redirect (`redirected: true`; then `status` is absent, so polling never re-sends the request).
  * - `unexpected_response`: a 2xx body that is not a JSON object.
  * - `payload_too_large`: a response or callback body exceeded its byte limit.
- * - `schema`: JSON that does not have the documented shape.
- * - `signature_mismatch`: a signature did not verify.
- * - `missing_signature`: a callback without `signature` or `timestamp`.
+ * - `schema`: JSON that does not have the documented shape (for a job status: no readable `job_complete`).
+ * - `signature_mismatch`: a signature did not verify, or a job-status answer carries the request's own
+ *   `timestamp`/`signature` pair (which anyone who saw the request could copy).
+ * - `missing_signature`: a callback or a job-status answer without `signature` or `timestamp`; an
+ *   answer that is Smile ID's `{ code, error }` carries them as `smileCode` and `serverMessage`.
  * - `invalid_timestamp`: a callback timestamp that cannot be read as a time.
  * - `stale_timestamp` / `future_timestamp`: a callback outside the tolerance window.
- * - `replayed`: a callback signature and timestamp pair seen before.
+ * - `replayed`: a callback already claimed in the replay guard (its signature and timestamp pair,
+ *   or with `confirm` the authoritative result it reports), or being processed right now.
+ * - `body_unreadable`: a callback body that could not be read: the client disconnected
+ *   mid-upload, or other code had already read the `Request`'s body (`cause` says which).
+ * - `replay_guard`: the replay guard's store failed in `claim` or `release` (`cause` holds its error).
+ * - `confirm_failed`: `confirm` could not get the authoritative job status (Smile ID unreachable,
+ *   too slow, answering an error, or an answer that did not verify); `cause` holds the
+ *   `getJobStatus` error.
+ * - `answer_mismatch`: a job-status answer whose result names another `PartnerParams.user_id` or
+ *   `job_id` than the query it answers (so also the authoritative status `confirm` fetched for a callback).
+ * - `callback_failed`: the callback handler's `onCallback` threw (`cause` holds what it threw).
+ * - `method_not_allowed`: a request to the callback handler that is not a `POST`.
  *
  * @example Branch on the code
  * ```ts
@@ -46,7 +60,13 @@ export type SmileIdErrorCode =
   | "invalid_timestamp"
   | "stale_timestamp"
   | "future_timestamp"
-  | "replayed";
+  | "replayed"
+  | "body_unreadable"
+  | "replay_guard"
+  | "confirm_failed"
+  | "answer_mismatch"
+  | "callback_failed"
+  | "method_not_allowed";
 
 /**
  * One problem found while validating JSON against the documented shape.
@@ -62,7 +82,7 @@ export type SmileIdErrorCode =
 export interface SchemaIssue {
   /** Dot path of the offending value, for example `history.0.ResultCode`; empty at the top. */
   readonly path: string;
-  /** What was expected and what was received. */
+  /** What was expected and what was received; for callbacks only what was expected (no body values). */
   readonly message: string;
 }
 

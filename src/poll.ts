@@ -6,6 +6,7 @@
  * @module
  */
 
+import { delay } from "@std/async/delay";
 import { invalidArgument, positiveOption, quote, SmileIdError } from "./errors.ts";
 import type { JobStatusQuery } from "./request.ts";
 import type { JobStatus } from "./types.ts";
@@ -116,6 +117,19 @@ export interface WaitOptions {
    * own `timeoutMs`; a request that times out before the overall deadline is retried.
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * How long after polling starts a job that is not found counts as not found *yet*: until
+   * the first status arrives and within this many milliseconds, an HTTP 404 that carries a
+   * Smile ID error code (the fake answers 404 with code 2210) is retried on the schedule like
+   * a job still processing; after it, or once a status was seen, a 404 ends polling with that
+   * error. A job just submitted may not be found at once; Smile ID's V3 SDKs treat "not found"
+   * as pending by default for their whole default 60 s wait, and this default matches that
+   * bound while a mistyped id still fails well before the default 120 s deadline. `0` ends
+   * polling at the first 404.
+   *
+   * @default {60000}
+   */
+  readonly notFoundGraceMs?: number;
   /** Aborting it rejects with code `aborted`, also while waiting between attempts. */
   readonly signal?: AbortSignal;
   /** Called after every attempt; an exception thrown by it ends polling with that exception. */
@@ -129,9 +143,12 @@ export interface WaitOptions {
 const DEFAULT_INTERVAL_MS = 2000;
 const DEFAULT_MAX_INTERVAL_MS = 8000;
 const DEFAULT_TIMEOUT_MS = 120_000;
+const DEFAULT_NOT_FOUND_GRACE_MS = 60_000;
 const GROWTH = 1.5;
 const JITTER = 0.1;
 const RETRYABLE_STATUS = [429, 500, 502, 503, 504];
+/** Smile ID's HTTP 429 code for an ID number blocked after too many submissions. */
+const BLOCKED_ID_NUMBER = "2222";
 
 /**
  * The waits between polling attempts, in milliseconds: the first is `intervalMs`, each next
@@ -175,9 +192,15 @@ function delayAt(index: number, intervalMs: number, maxIntervalMs: number, rando
  * - Transient failures are retried within the deadline: code `transport`, a single request's
  *   `timeout`, and HTTP 429, 500, 502, 503 and 504, waiting at least what `Retry-After` asks
  *   (when that lies beyond the deadline it gives up at once with code `timeout`).
- * - Every other failure (`signature_mismatch`, `schema`, `unexpected_response`, other HTTP
- *   statuses such as 401 with Smile ID's 2204/2205) rejects at once with that error.
- * - An incomplete status is never returned as if it were final.
+ * - Never retried: Smile ID's code `2222` (HTTP 429: the ID number is blocked after too many
+ *   submissions, until a rate-limit reset call lifts it).
+ * - A job not found yet (HTTP 404 with a Smile ID code, before any status arrived) is polled
+ *   again for `notFoundGraceMs` (default 60 s).
+ * - Every other failure (`signature_mismatch`, `missing_signature`, `answer_mismatch`,
+ *   `schema`, `unexpected_response`, other HTTP statuses such as 401 with Smile ID's
+ *   2204/2205, a followed redirect) rejects at once with that error.
+ * - An incomplete status is never returned as if it were final; incomplete answers with code
+ *   `2314` ("No zip file received") are polled like any other until the deadline.
  *
  * @example Wait for a job (here against an in-process stand-in that completes on the 3rd call)
  * ```ts
@@ -207,6 +230,10 @@ export async function waitForJobStatus(
   const { intervalMs, maxIntervalMs } = intervals(options);
   const timeoutMs = positiveOption(options.timeoutMs, "timeoutMs") ?? DEFAULT_TIMEOUT_MS;
   const requestTimeoutMs = positiveOption(options.requestTimeoutMs, "requestTimeoutMs");
+  const notFoundGraceMs = options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS;
+  if (typeof notFoundGraceMs !== "number" || Number.isNaN(notFoundGraceMs) || notFoundGraceMs < 0) {
+    throw invalidArgument("Option notFoundGraceMs", "a number of milliseconds, 0 or more", notFoundGraceMs);
+  }
   const { signal, onProgress } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw invalidArgument("Option signal", "an AbortSignal", signal);
@@ -234,6 +261,12 @@ export async function waitForJobStatus(
   let lastStatus: JobStatus | undefined;
   let lastError: unknown;
   let retries = 0;
+
+  // A job just submitted may not be found yet: a 404 with a Smile ID code, before any status
+  // arrived and within the grace period, is polled again like a job still processing.
+  const notFoundYet = (error: unknown): boolean =>
+    error instanceof SmileIdError && error.code === "http" && error.status === 404 &&
+    error.smileCode !== undefined && lastStatus === undefined && clock.now() - start < notFoundGraceMs;
 
   const timedOut = (attempts: number, why: string): SmileIdError =>
     new SmileIdError(
@@ -264,7 +297,7 @@ export async function waitForJobStatus(
       failure = isCode(error, "aborted") ? error : aborted(target, attempt, lastStatus, signal.reason);
     } else if (status?.jobComplete) {
       // done
-    } else if (error !== undefined && !retryable(error)) {
+    } else if (error !== undefined && !retryable(error) && !notFoundYet(error)) {
       failure = error;
     } else if (isCode(error, "timeout") && requestTimeout >= remaining) {
       failure = timedOut(attempt, "the deadline cut the last request");
@@ -300,25 +333,17 @@ export async function waitForJobStatus(
   }
 }
 
-/** The default clock: `Date.now`, and a `setTimeout` sleep that is cleared when aborted. */
+/** The default clock: `Date.now`, and std's `delay` (any length; rejects when aborted). */
 const realClock: PollClock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
-      if (signal.aborted) done();
-    }),
+  sleep: (ms, signal) => delay(ms, { signal }),
 };
 
 function retryable(error: unknown): boolean {
   if (!(error instanceof SmileIdError)) return false;
   if (error.code === "transport" || error.code === "timeout") return true;
+  // 2222: the ID number is blocked until a rate-limit reset call; asking again cannot help.
+  if (error.smileCode === BLOCKED_ID_NUMBER) return false;
   return error.code === "http" && RETRYABLE_STATUS.includes(error.status ?? 0);
 }
 

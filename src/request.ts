@@ -17,15 +17,20 @@ import { VERSION } from "./_version.ts";
  * ```ts
  * import type { JobStatusQuery } from "@smile-id-kit/job-status";
  *
+ * import { assertEquals } from "@std/assert";
+ *
  * const query: JobStatusQuery = { userId: "user-1", jobId: "job-1", includeHistory: true };
- * console.log(query.jobId);
+ * assertEquals(query.jobId, "job-1");
  * ```
  */
 export interface JobStatusQuery {
-  /** The `user_id` the job was submitted with. */
-  readonly userId: string;
-  /** The `job_id` the job was submitted with. */
-  readonly jobId: string;
+  /**
+   * The `user_id` the job was submitted with. A number (the Node and Ruby SDKs forward numeric
+   * ids as JSON numbers) is sent as its decimal string; it must be a non-negative safe integer.
+   */
+  readonly userId: string | number;
+  /** The `job_id` the job was submitted with; a number is sent as its decimal string, like `userId`. */
+  readonly jobId: string | number;
   /** Ask for the job's earlier results (`history`); default `false`. */
   readonly includeHistory?: boolean;
   /** Ask for expiring links to the job's images (`image_links`); default `false`. */
@@ -61,13 +66,17 @@ export interface JobStatusRequestOptions extends JobStatusQuery {
 
 /**
  * Builds the job-status request: `POST {base}/job_status` with JSON headers and the body
- * fields of the official SDKs (`user_id`, `job_id`, `partner_id`, `image_links`, `history`,
- * `source_sdk`, `source_sdk_version`, `signature`, `timestamp`). Redirects are set to
- * `manual`: a followed redirect would re-send the signed body to another host. Bad input
- * throws a `SmileIdError` with code `invalid_argument`.
+ * fields `user_id`, `job_id`, `partner_id`, `image_links`, `history`, `source_sdk`,
+ * `source_sdk_version`, `signature`, `timestamp` (`source_sdk` is `"rest_api"`: see the
+ * README's decisions for why it is sent). Numeric ids are sent as their decimal strings.
+ * Redirects are set to `manual`: a followed redirect would re-send the signed body to another
+ * host. Bad input throws a `SmileIdError` with code `invalid_argument`, and so do the official
+ * SDKs' names (`user_id`, `return_history`, `return_image_links`, `return_images`, …): the
+ * error names the field to use instead.
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { buildJobStatusRequest, createSigner } from "@smile-id-kit/job-status";
  *
  * const signer = createSigner({ partnerId: "085", apiKey: "my-api-key" });
@@ -79,20 +88,21 @@ export interface JobStatusRequestOptions extends JobStatusQuery {
  *   includeImageLinks: true,
  *   signed: await signer.sign(),
  * });
- * console.log(request.method, request.url); // POST https://testapi.smileidentity.com/v1/job_status
+ * assertEquals([request.method, request.url], ["POST", "https://testapi.smileidentity.com/v1/job_status"]);
  * ```
  */
 export function buildJobStatusRequest(options: JobStatusRequestOptions): Request {
   if (typeof options !== "object" || options === null) {
     throw new SmileIdError("invalid_argument", "Job status request options must be an object");
   }
+  const query = readQuery(options);
   const base = resolveServer(options.server);
   const body = {
-    user_id: nonEmpty(options.userId, "User id"),
-    job_id: nonEmpty(options.jobId, "Job id"),
+    user_id: query.userId,
+    job_id: query.jobId,
     partner_id: nonEmpty(options.partnerId, "Partner id"),
-    image_links: flag(options.includeImageLinks, "includeImageLinks"),
-    history: flag(options.includeHistory, "includeHistory"),
+    image_links: query.includeImageLinks,
+    history: query.includeHistory,
     source_sdk: "rest_api",
     source_sdk_version: VERSION,
     signature: nonEmpty(options.signed?.signature, "Signature"),
@@ -104,6 +114,59 @@ export function buildJobStatusRequest(options: JobStatusRequestOptions): Request
     body: JSON.stringify(body),
     redirect: "manual",
   });
+}
+
+/** A query as sent: ids as strings, flags as booleans. */
+export interface CheckedQuery {
+  readonly userId: string;
+  readonly jobId: string;
+  readonly includeHistory: boolean;
+  readonly includeImageLinks: boolean;
+}
+
+/** The official SDKs' input names (and the wire names), with the field of ours to use instead. */
+const SDK_NAMES: ReadonlyArray<readonly [string, string]> = [
+  ["user_id", "userId"],
+  ["job_id", "jobId"],
+  ["return_history", "includeHistory"],
+  ["history", "includeHistory"],
+  ["return_image_links", "includeImageLinks"],
+  ["return_images", "includeImageLinks"],
+  ["image_links", "includeImageLinks"],
+];
+
+/**
+ * Checks a job-status query: the official SDKs' names are refused with the name to use, ids
+ * must be non-empty strings or non-negative safe integers (sent as their decimal string), and
+ * flags booleans. Throws `invalid_argument`.
+ */
+export function readQuery(query: unknown): CheckedQuery {
+  if (typeof query !== "object" || query === null) throw invalidArgument("Job status query", "an object", query);
+  const fields = query as Record<string, unknown>;
+  const used = SDK_NAMES.filter(([name]) => fields[name] !== undefined);
+  if (used.length > 0) {
+    const ours = [...new Set(used.map(([, field]) => field))];
+    throw new SmileIdError(
+      "invalid_argument",
+      `Job status query must use ${ours.join(" and ")}, not the official SDKs' ${
+        used.map(([name]) => name).join(" and ")
+      }`,
+    );
+  }
+  return {
+    userId: id(fields.userId, "User id"),
+    jobId: id(fields.jobId, "Job id"),
+    includeHistory: flag(fields.includeHistory, "includeHistory"),
+    includeImageLinks: flag(fields.includeImageLinks, "includeImageLinks"),
+  };
+}
+
+function id(value: unknown, name: string): string {
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return String(value);
+  if (typeof value !== "string" || value.length === 0) {
+    throw invalidArgument(name, "a non-empty string or a non-negative integer", value);
+  }
+  return value;
 }
 
 /** Checks a required string input, for request fields and query ids. */

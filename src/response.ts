@@ -6,61 +6,132 @@
  */
 
 import { parseJsonObject, readText } from "./_body.ts";
-import { jobStatusSchema, readErrorBody, toJobStatus, validate } from "./_schemas.ts";
+import { isJsonObject, jobStatusSchema, readErrorBody, toJobStatus, toText, validate } from "./_schemas.ts";
 import { parseRetryAfter } from "./_time.ts";
 import { invalidArgument, quote, SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
-import type { Signer } from "./signature.ts";
+import type { SignedTimestamp, Signer } from "./signature.ts";
 import type { JobStatus, JsonObject } from "./types.ts";
 
 /** Default limit for a job-status body: 10 MiB, far above a large answer with history. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
 /**
+ * The request an answer is for, as {@linkcode parseJobStatusResponse}'s `request` option: the
+ * query's ids and the signed pair the request carried. The options given to
+ * `buildJobStatusRequest` have this shape, so they can be passed as they are.
+ *
+ * @example Bind an answer to the request it answers
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { createSigner, type JobStatusRequestSent } from "@smile-id-kit/job-status";
+ *
+ * const signer = createSigner({ partnerId: "085", apiKey: "key" });
+ * const sent: JobStatusRequestSent = { userId: "user-1", jobId: "job-1", signed: await signer.sign() };
+ * assertEquals(sent.jobId, "job-1");
+ * ```
+ */
+export interface JobStatusRequestSent {
+  /** The query's `userId` (a number counts as its decimal string). */
+  readonly userId: string | number;
+  /** The query's `jobId` (a number counts as its decimal string). */
+  readonly jobId: string | number;
+  /** The `timestamp` and `signature` the request carried. */
+  readonly signed: SignedTimestamp;
+}
+
+/**
  * How to check a job-status answer.
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createSigner, type ParseJobStatusOptions } from "@smile-id-kit/job-status";
  *
- * const options: ParseJobStatusOptions = { signer: createSigner({ partnerId: "085", apiKey: "key" }) };
- * console.log(options.signer.partnerId);
+ * const signer = createSigner({ partnerId: "085", apiKey: "key" });
+ * const options: ParseJobStatusOptions = {
+ *   signer,
+ *   request: { userId: "user-1", jobId: "job-1", signed: await signer.sign() },
+ * };
+ * assertEquals(options.signer.partnerId, "085");
  * ```
  */
 export interface ParseJobStatusOptions {
   /** The partner's signer; the answer's `signature` must match its `timestamp` for this partner. */
   readonly signer: Signer;
-  /** Largest body accepted, in bytes (default 10 MiB). */
+  /**
+   * Largest body accepted, in bytes.
+   *
+   * @default {10485760} (10 MiB)
+   */
   readonly maxBodyBytes?: number;
+  /**
+   * The request this answer is for. With it, the answer must be bound to that request: an
+   * answer carrying the request's own `timestamp`/`signature` pair is refused
+   * (`signature_mismatch`: anyone who saw the request can copy that pair, and it verifies), and
+   * so is a result whose `PartnerParams.user_id` or `job_id` is not the query's
+   * (`answer_mismatch`). The client always passes it.
+   */
+  readonly request?: JobStatusRequestSent;
 }
 
 /**
  * Parses and verifies a job-status answer: a fetch `Response`, its body text, or the parsed
- * JSON. The signature is always verified before the body is validated; a mismatch rejects
- * with code `signature_mismatch`. A non-2xx `Response` rejects with code `http` carrying the
- * status and Smile ID's `{ code, error }`; a redirect is never followed and is an `http` error
- * too. Bodies that are not JSON objects reject with `unexpected_response`, JSON of the wrong
- * shape with `schema`.
+ * JSON. In order, each failure rejecting with a `SmileIdError`:
+ *
+ * 1. a `Response` that a `fetch` reached by following a redirect (`redirected: true`) is
+ *    refused with code `http` and no `status` (the signed request went to another address);
+ *    a 3xx is never followed and is an `http` error; any other non-2xx rejects with code
+ *    `http` carrying the status and Smile ID's `{ code, error }`;
+ * 2. a body that is not a JSON object is `unexpected_response`;
+ * 3. an answer without string `signature` and `timestamp` is `missing_signature`; when it is
+ *    Smile ID's `{ code, error }` (sent with a 2xx), the error carries `smileCode` and
+ *    `serverMessage`;
+ * 4. a signature that does not match the timestamp is `signature_mismatch`;
+ * 5. with `request`: the request's own pair echoed back is `signature_mismatch`;
+ * 6. no readable `job_complete` (a boolean, or `"true"`/`"false"`) is `schema`; every other
+ *    field is kept whatever its value (see {@linkcode JobStatus});
+ * 7. with `request`: a result naming another `PartnerParams.user_id` or `job_id` is
+ *    `answer_mismatch` (the message names the field, never the values).
+ *
+ * Received timestamps are verified as the exact string received (ISO 8601, Unix milliseconds,
+ * anything the server signed), and never checked for freshness, as in the official SDKs.
  *
  * @example Parse an answer signed by the server
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createSigner, parseJobStatusResponse } from "@smile-id-kit/job-status";
  *
  * const signer = createSigner({ partnerId: "085", apiKey: "key" });
  * const body = { job_complete: true, job_success: true, code: "2302", result: "Done", ...(await signer.sign()) };
  * const status = await parseJobStatusResponse(JSON.stringify(body), { signer });
- * console.log(status.jobComplete, status.result); // true Done
+ * assertEquals([status.jobComplete, status.result], [true, "Done"]);
+ * ```
+ *
+ * @example Refuse an answer that echoes the request's own signature
+ * ```ts
+ * import { assertEquals, assertRejects } from "@std/assert";
+ * import { createSigner, parseJobStatusResponse, SmileIdError } from "@smile-id-kit/job-status";
+ *
+ * const signer = createSigner({ partnerId: "085", apiKey: "key" });
+ * const signed = await signer.sign(); // what the request carried
+ * const madeUp = { job_complete: true, job_success: true, result: { ResultCode: "1012" }, ...signed };
+ * const request = { userId: "user-1", jobId: "job-1", signed };
+ * const error = await assertRejects(() => parseJobStatusResponse(madeUp, { signer, request }), SmileIdError);
+ * assertEquals(error.code, "signature_mismatch");
  * ```
  */
 export async function parseJobStatusResponse(
   body: Response | string | JsonObject,
   options: ParseJobStatusOptions,
 ): Promise<JobStatus> {
-  const { signer } = options;
+  const { signer, request } = options;
   const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   let json: JsonObject;
   let text: string | undefined;
+  let status: number | undefined;
   if (body instanceof Response) {
     await rejectUnsuccessful(body, maxBytes);
+    status = body.status;
     text = await readText(body, maxBytes, "The job status response");
     json = parseJsonObject(text, "The job status response", true);
   } else if (typeof body === "string") {
@@ -71,30 +142,115 @@ export async function parseJobStatusResponse(
   } else {
     throw invalidArgument("Job status body", "a Response, a string or a JSON object", body);
   }
+  const kept = text === undefined ? {} : { body: text };
 
   const { signature, timestamp } = json;
   if (typeof signature !== "string" || typeof timestamp !== "string") {
-    throw new SmileIdError(
-      "signature_mismatch",
-      "The job status response could not be authenticated: expected string signature and timestamp fields, " +
-        `got signature ${quote(signature)} and timestamp ${quote(timestamp)}`,
-      text === undefined ? {} : { body: text },
-    );
+    throw unsigned(json, signature, timestamp, status, kept);
   }
   if (!(await signer.verify(timestamp, signature))) {
     throw new SmileIdError(
       "signature_mismatch",
       `The job status response could not be authenticated: its signature ${quote(signature)} does not match ` +
         `timestamp ${quote(timestamp)} for partner ${quote(signer.partnerId)}`,
-      text === undefined ? {} : { body: text },
+      kept,
     );
   }
+  if (request !== undefined) checkAnswerFor(json, request, "pair");
   validate(jobStatusSchema, json, "The job status response", text);
+  if (request !== undefined) checkAnswerFor(json, request, "ids");
   return toJobStatus(json);
 }
 
-/** Throws the typed error for a redirect or a non-2xx answer; returns for a 2xx. */
+/** Refusals of an answer that carried the request's own pair, which the client asks again about once. */
+const echoes = new WeakSet<SmileIdError>();
+
+/** Whether `error` is the refusal of an answer that carried the request's own pair (see {@linkcode checkAnswerFor}). */
+export function isEchoedPair(error: unknown): boolean {
+  return error instanceof SmileIdError && echoes.has(error);
+}
+
+/**
+ * Binds a verified answer to the request it answers; the one place where `getJobStatus`,
+ * polling and a callback's `confirm` (all through the client) get this check. `"pair"`: the
+ * answer must not carry the request's own timestamp/signature pair. `"ids"`: a result object
+ * that names `PartnerParams.user_id` or `job_id` must name the query's. Messages name the
+ * field only: neither the ids nor the signature (a reusable request credential) appear, and
+ * the body is not kept.
+ */
+export function checkAnswerFor(json: JsonObject, request: JobStatusRequestSent, check: "pair" | "ids"): void {
+  if (check === "pair") {
+    const { signature, timestamp } = request.signed ?? {};
+    if (json.timestamp === timestamp && json.signature === signature) {
+      const error = new SmileIdError(
+        "signature_mismatch",
+        "The job status response could not be authenticated: it carries the request's own timestamp and " +
+          "signature, which anyone who saw the request can copy; expected a pair signed by the server",
+      );
+      echoes.add(error);
+      throw error;
+    }
+    return;
+  }
+  const params = isJsonObject(json.result) ? json.result.PartnerParams : undefined;
+  if (!isJsonObject(params)) return;
+  const differing = ([["user_id", request.userId], ["job_id", request.jobId]] as const)
+    .filter(([field, expected]) => {
+      const named = toText(params[field]);
+      return named !== undefined && named !== String(expected);
+    })
+    .map(([field]) => `PartnerParams.${field}`);
+  if (differing.length > 0) {
+    throw new SmileIdError(
+      "answer_mismatch",
+      `The job status response is for another job: its result's ${differing.join(" and ")} ` +
+        `${differing.length > 1 ? "are" : "is"} not the query's; expected the queried user and job`,
+    );
+  }
+}
+
+/** The error for an answer without signature or timestamp: Smile ID's error body, or a bare unsigned body. */
+function unsigned(
+  json: JsonObject,
+  signature: unknown,
+  timestamp: unknown,
+  status: number | undefined,
+  kept: { body?: string },
+): SmileIdError {
+  const details = { ...kept, ...(status === undefined ? {} : { status }) };
+  if (typeof json.error === "string") {
+    const error = readErrorBody(json);
+    const what = [
+      error.smileCode === undefined ? "an error" : `error ${error.smileCode}`,
+      error.serverMessage === undefined ? "" : ` (${quote(error.serverMessage, 200)})`,
+    ].join("");
+    return new SmileIdError(
+      "missing_signature",
+      `The job status response is not signed: Smile ID answered ${status === undefined ? "" : `HTTP ${status} with `}` +
+        `${what} and no signature or timestamp; expected a signed job status answer`,
+      { ...details, ...error },
+    );
+  }
+  return new SmileIdError(
+    "missing_signature",
+    "The job status response could not be authenticated: expected string signature and timestamp fields, " +
+      `got signature ${quote(signature)} and timestamp ${quote(timestamp)}`,
+    details,
+  );
+}
+
+/** Throws the typed error for a followed redirect, a 3xx or a non-2xx answer; returns for a 2xx. */
 async function rejectUnsuccessful(response: Response, maxBytes: number): Promise<void> {
+  if (response.redirected) {
+    await response.body?.cancel().catch(() => {});
+    throw new SmileIdError(
+      "http",
+      `The job status response came through a redirect that fetch followed${
+        response.url ? ` (to ${quote(response.url)})` : ""
+      }: the signed request was re-sent to another address; expected fetch to leave redirects unfollowed ` +
+        '(redirect: "manual", as the request asks)',
+    );
+  }
   if (response.ok) return;
   const status = response.status;
   const details: { -readonly [K in keyof SmileIdErrorDetails]: SmileIdErrorDetails[K] } = { status };
@@ -125,9 +281,9 @@ async function rejectUnsuccessful(response: Response, maxBytes: number): Promise
   }
   Object.assign(details, readErrorBody(json));
   const smile = details.smileCode !== undefined
-    ? ` with error ${details.smileCode}${details.serverMessage ? `: ${details.serverMessage}` : ""}`
+    ? ` with error ${details.smileCode}${details.serverMessage ? `: ${quote(details.serverMessage, 200)}` : ""}`
     : details.serverMessage
-    ? `: ${details.serverMessage}`
+    ? `: ${quote(details.serverMessage, 200)}`
     : "";
   throw new SmileIdError("http", `Smile ID answered HTTP ${status}${smile}; expected a 2xx job status answer`, details);
 }

@@ -57,9 +57,12 @@ export interface ResultSummary {
   readonly actions: Readonly<Record<string, string>>;
 }
 
-// Only the result codes whose category Smile ID's result-code documentation gives (see the
-// project's protocol notes, §4.3). 0810, 1030, 1210, 1220 and every other code are left out
-// on purpose: no retrievable source states their category.
+// Only the result codes whose category a source gives (see the project's protocol notes, §4.3
+// and §12.9). 0903, 0907, 1012, 1013, 1014–1016 and 1020–1023 have a category row in Smile
+// ID's result-code docs. Two rest on less: 0001 is "Rejected" on docs.smileidentity.com but
+// uncategorised on docs.usesmileid.com; 0814 has no docs row, only the Python SDK's fixture
+// text "Provisional Enroll - Under Review". 0810, 0811, 0812, 0820, 1030, 1210, 1220 and every
+// other code are left out on purpose: no source states their category.
 const DECISIONS: Readonly<Record<string, Decision>> = {
   "0001": "rejected",
   "0814": "provisional",
@@ -78,8 +81,9 @@ const DECISIONS: Readonly<Record<string, Decision>> = {
 
 /**
  * Summarises a job result, a job status or a plain-string result. The decision comes from
- * `ResultCode` alone, and only for the codes Smile ID documents with a category; any other
- * code gives `unknown` with the code kept. A status whose job is not complete gives
+ * `ResultCode` alone, and only for the codes a source gives a category (Smile ID's docs for
+ * most; 0001 is categorised by one of its two docs sites only, and 0814 "provisional" rests on
+ * fixture text, not a docs row); any other code gives `unknown` with the code kept. A status whose job is not complete gives
  * `pending`. A plain-string result (such as `"No zip uploaded"`) gives `unknown` with the
  * string as `text`: no source documents what those strings mean.
  *

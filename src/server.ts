@@ -33,8 +33,11 @@ const ACCEPTED = 'expected 0, 1, "sandbox", "production", an https:// URL, ' +
  * Resolves a {@linkcode ServerInput} to a base URL without a trailing slash, to which
  * `/job_status` is appended. Only `https://` is accepted, except plain `http://` on loopback
  * hosts (which the web platform treats as trustworthy, and where tests and the fake server
- * run). Anything else (other numbers, relative URLs, query strings, fragments, credentials)
- * throws a `SmileIdError` with code `invalid_argument`.
+ * run). Anything else (other numbers, relative URLs, query strings, fragments, credentials,
+ * and Smile ID's own hosts with a path other than `/v1`, such as the Java SDK's
+ * `https://testapi.smileidentity.com/`) throws a `SmileIdError` with code `invalid_argument`.
+ * Other hosts may serve the API under any path; a client whose base URL does not end in `/v1`
+ * adds a hint to HTTP 404 errors.
  *
  * @example
  * ```ts
@@ -84,8 +87,19 @@ export function resolveServer(server: ServerInput): string {
       `Server ${quote(server)} must not have a query or fragment: ${ACCEPTED}`,
     );
   }
-  return url.origin + url.pathname.replace(/\/+$/, "");
+  const path = url.pathname.replace(/\/+$/, "");
+  if (SMILE_HOSTS.includes(url.hostname) && path !== "/v1") {
+    throw new SmileIdError(
+      "invalid_argument",
+      `Server ${quote(server)} is Smile ID's host without the v1 API's path: use ${quote(`${url.origin}/v1`)} ` +
+        '(or "sandbox" / "production"); the official Java SDK\'s base URLs omit /v1 and add it per call',
+    );
+  }
+  return url.origin + path;
 }
+
+/** Smile ID's own API hosts, where the v1 API lives under exactly `/v1`. */
+const SMILE_HOSTS: readonly string[] = ["testapi.smileidentity.com", "api.smileidentity.com"];
 
 function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(hostname);

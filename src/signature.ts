@@ -6,7 +6,7 @@
  * @module
  */
 
-import { decodeDigest, encodeBase64 } from "./_base64.ts";
+import { decodeBase64, encodeBase64 } from "@std/encoding/base64";
 import { timestampToSign } from "./_time.ts";
 import { invalidArgument, quote, SmileIdError } from "./errors.ts";
 
@@ -125,7 +125,7 @@ export function createSigner(credentials: SignerCredentials): Signer {
     async sign(timestamp?: TimestampInput): Promise<SignedTimestamp> {
       const signedTimestamp = timestampToSign(timestamp);
       const mac = await crypto.subtle.sign("HMAC", key ?? await getKey(), message(signedTimestamp));
-      return { signature: encodeBase64(new Uint8Array(mac)), timestamp: signedTimestamp };
+      return { signature: encodeBase64(mac), timestamp: signedTimestamp };
     },
     async verify(timestamp: unknown, signature: unknown): Promise<boolean> {
       if (
@@ -229,4 +229,20 @@ function isHmacSha256Key(value: unknown): value is CryptoKey {
   const { algorithm, usages } = value as { algorithm: { name?: unknown; hash?: { name?: unknown } }; usages: unknown };
   return algorithm?.name === "HMAC" && algorithm.hash?.name === "SHA-256" && Array.isArray(usages) &&
     usages.includes("sign") && usages.includes("verify");
+}
+
+// A canonical encoding of a 32-byte HMAC-SHA256 digest: 43 characters, then "=". The 43rd
+// character carries only 4 bits of data, so its 2 low bits must be zero (one of 16 letters).
+const CANONICAL_DIGEST = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+/**
+ * Decodes a canonical base64 HMAC-SHA256 digest, or returns `undefined` for anything else:
+ * wrong length, other alphabets, whitespace, missing or extra padding, non-zero spare bits.
+ * Only canonical text is accepted so that exactly one string verifies for each digest, as in
+ * the official SDKs that compare strings; text that passes the pattern cannot make
+ * `decodeBase64` throw. Internal (tested directly), not part of the public API.
+ */
+export function decodeDigest(text: unknown): Uint8Array<ArrayBuffer> | undefined {
+  if (typeof text !== "string" || !CANONICAL_DIGEST.test(text)) return undefined;
+  return decodeBase64(text);
 }

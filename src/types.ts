@@ -1,7 +1,9 @@
 /**
  * The parsed data this library returns: hand-written interfaces, so no validation library's
  * types leak into the public API. Every parsed object keeps the JSON it came from as `raw`,
- * so nothing the server sent is lost; the other fields are typed views of it.
+ * so nothing the server sent is lost; the other fields are typed views of it. A value of an
+ * unexpected type is never a reason to reject a signed answer (only a missing or unreadable
+ * `job_complete` is): its typed field is `undefined` and the value stays in `raw`.
  *
  * @module
  */
@@ -50,11 +52,11 @@ export interface JsonObject {
  * ```
  */
 export interface PartnerParams {
-  /** `user_id`, as a string even if sent as a number. */
+  /** `user_id`, as a string even if sent as a number; `undefined` for any other type. */
   readonly userId: string | undefined;
-  /** `job_id`, as a string even if sent as a number. */
+  /** `job_id`, as a string even if sent as a number; `undefined` for any other type. */
   readonly jobId: string | undefined;
-  /** `job_type` as sent, as a string (`"1"` whether the server sent `1` or `"1"`). */
+  /** `job_type` as sent, as a string (`"1"` whether the server sent `1` or `"1"`); `undefined` for any other type. */
   readonly jobType: string | undefined;
   /** `job_type` as a number, when it is one. */
   readonly jobTypeNumber: number | undefined;
@@ -65,7 +67,8 @@ export interface PartnerParams {
 /**
  * One job result: the `result` of a job-status answer, an entry of its `history`, or the body
  * of a callback. Stringly fields are typed (`"true"` → `true`, `"99"` → `99`); the strings as
- * sent stay in `raw`.
+ * sent stay in `raw`. A field whose value has another type (`null`, an array, an object where
+ * a string belongs) is `undefined` here and kept in `raw`.
  *
  * @example
  * ```ts
@@ -77,23 +80,28 @@ export interface PartnerParams {
  * ```
  */
 export interface JobResult {
-  /** `ResultCode`, a four-digit string whose leading zeros matter (`"0810"`). */
+  /** `ResultCode`, a four-digit string whose leading zeros matter (`"0810"`); a number becomes its digits. */
   readonly resultCode: string | undefined;
-  /** `ResultText`, verbatim. */
+  /** `ResultText`, verbatim, when it is a string. */
   readonly resultText: string | undefined;
-  /** `ResultType` (`"SAIA"`, `"ID Verification"`, …). */
+  /** `ResultType` (`"SAIA"`, `"ID Verification"`, …), when it is a string. */
   readonly resultType: string | undefined;
   /** `SmileJobID`, a string with leading zeros. */
   readonly smileJobId: string | undefined;
-  /** `PartnerParams`, when present. */
+  /** `PartnerParams`, when it is a JSON object (an array is not). */
   readonly partnerParams: PartnerParams | undefined;
-  /** `Actions`: every key and value as sent, unknown values included; `{}` when absent. */
+  /**
+   * `Actions`: every key whose value is a string, as sent, unknown values included; `{}` when
+   * absent or not an object. Values of other types (`null`, numbers) are left out (they stay in
+   * `raw.Actions`); keys such as `__proto__` or `constructor` are ordinary own keys, kept only
+   * with a string value.
+   */
   readonly actions: Readonly<Record<string, string>>;
-  /** `ConfidenceValue` as a number (`"97.000000"` → `97`). */
+  /** `ConfidenceValue` as a number (`"97.000000"` → `97`), when it reads as one. */
   readonly confidenceValue: number | undefined;
-  /** `IsFinalResult` as a boolean. */
+  /** `IsFinalResult` as a boolean (`true`/`false` or `"true"`/`"false"`). */
   readonly isFinalResult: boolean | undefined;
-  /** `IsMachineResult` as a boolean. */
+  /** `IsMachineResult` as a boolean (`true`/`false` or `"true"`/`"false"`). */
   readonly isMachineResult: boolean | undefined;
   /** The result object exactly as received. */
   readonly raw: JsonObject;
@@ -113,17 +121,29 @@ export interface JobResult {
  * ```
  */
 export interface JobStatus {
-  /** `job_complete`: whether a final result has been reported. */
+  /**
+   * `job_complete`: whether a final result has been reported; the strings `"true"`/`"false"`
+   * are read as booleans. The one field without which an answer is refused (`schema`).
+   */
   readonly jobComplete: boolean;
-  /** `job_success`: whether the job achieved a successful match, enrolment or authentication. */
+  /**
+   * `job_success`: whether the job achieved a successful match, enrolment or authentication
+   * (`"true"`/`"false"` read as booleans; `undefined` for `null` or any other value).
+   */
   readonly jobSuccess: boolean | undefined;
-  /** `code` (`"2302"`), as a string even if sent as a number. */
+  /**
+   * `code` (`"2302"`; `"2314"`, "No zip file received", comes with `job_complete: false`), as a
+   * string even if sent as a number; `undefined` for `null` or any other type.
+   */
   readonly code: string | undefined;
-  /** `result`: a result object, or a plain string such as `"No zip uploaded"`. */
+  /**
+   * `result`: a result object, or a plain string such as `"No zip uploaded"`; `undefined` when
+   * absent or of another type (an array is not a result object).
+   */
   readonly result: JobResult | string | undefined;
-  /** `history`, when requested. */
+  /** `history`, when requested and an array of result objects. */
   readonly history: readonly JobResult[] | undefined;
-  /** `image_links` (`selfie_image`, …), when requested; values as sent. */
+  /** `image_links` (`selfie_image`, …), when requested and a JSON object; values as sent. */
   readonly imageLinks: Readonly<Record<string, JsonValue>> | undefined;
   /** The server's timestamp, exactly as received and verified. */
   readonly timestamp: string;

@@ -1,6 +1,7 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
-import { decodeDigest, encodeBase64 } from "../src/_base64.ts";
+import { assertEquals, assertStrictEquals } from "@std/assert";
+import { encodeBase64 } from "@std/encoding/base64";
+import { decodeDigest } from "../src/signature.ts";
 
 function viaBtoa(bytes: Uint8Array): string {
   return btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join(""));
@@ -9,22 +10,22 @@ function viaBtoa(bytes: Uint8Array): string {
 test("encodeBase64() matches btoa for every length and padding", () => {
   for (let length = 0; length <= 67; length++) {
     const bytes = crypto.getRandomValues(new Uint8Array(length));
-    assert.equal(encodeBase64(bytes), viaBtoa(bytes), `length ${length}`);
+    assertStrictEquals(encodeBase64(bytes), viaBtoa(bytes), `length ${length}`);
   }
-  assert.equal(encodeBase64(new Uint8Array([255, 255, 255, 0, 0])), "////AAA=");
+  assertStrictEquals(encodeBase64(new Uint8Array([255, 255, 255, 0, 0])), "////AAA=");
 });
 
 test("decodeDigest() inverts encodeBase64 for 32-byte digests", () => {
   for (let round = 0; round < 200; round++) {
     const digest = crypto.getRandomValues(new Uint8Array(32));
-    assert.deepEqual(decodeDigest(encodeBase64(digest)), digest);
+    assertEquals(decodeDigest(encodeBase64(digest)), digest);
   }
-  assert.deepEqual(decodeDigest("/".repeat(42) + "8="), new Uint8Array(32).fill(255));
+  assertEquals(decodeDigest("/".repeat(42) + "8="), new Uint8Array(32).fill(255));
 });
 
 test("decodeDigest() refuses text that is not a canonical 32-byte digest", () => {
   const canonical = encodeBase64(new Uint8Array(32).fill(7));
   for (const text of [canonical.slice(1), `${canonical}=`, canonical.replace(/=$/, "A"), "A".repeat(42) + "B="]) {
-    assert.equal(decodeDigest(text), undefined, text);
+    assertStrictEquals(decodeDigest(text), undefined, text);
   }
 });

@@ -1,5 +1,5 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertNotEquals, assertStrictEquals, assertThrows } from "@std/assert";
 import {
   createClient,
   createMemoryReplayGuard,
@@ -9,7 +9,10 @@ import {
   type ReplayGuard,
   SmileIdError,
   verifyCallback,
+  type VerifyCallbackOptions,
 } from "../mod.ts";
+import { createFakeSmileId } from "../src/testing/mod.ts";
+import { assertRejectsWithCode } from "./_helpers.ts";
 
 const partnerId = "085";
 const apiKey = "callback-test-secret-key-0123456789";
@@ -46,50 +49,79 @@ function post(body: BodyInit, headers: Record<string, string> = { "content-type"
   return new Request("https://partner.example/smile-callback", { method: "POST", body, headers });
 }
 
-function isCode(code: string, check: (error: SmileIdError) => boolean = () => true) {
-  return (error: unknown) => error instanceof SmileIdError && error.code === code && check(error);
+/** Fresh options for one test: its own replay guard and a fixed clock. */
+function options(extra: Record<string, unknown> = {}): VerifyCallbackOptions {
+  return { signer, now: at(T0), replayGuard: createMemoryReplayGuard(), ...extra } as VerifyCallbackOptions;
 }
 
-/** Fresh options for one test: its own replay guard and a fixed clock. */
-function options(extra: Record<string, unknown> = {}) {
-  return { signer, now: at(T0), replayGuard: createMemoryReplayGuard(), ...extra };
+/** The fake Smile ID with the test's key and a virtual clock, and a client that asks it. */
+function fakeSmile(clock: { now: number } = { now: Date.parse(T0) }) {
+  const fake = createFakeSmileId({ partnerId, apiKey, now: () => clock.now });
+  const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
+  const confirmOptions = (extra: Record<string, unknown> = {}): VerifyCallbackOptions =>
+    ({
+      signer,
+      reader: client,
+      confirm: true,
+      now: () => clock.now,
+      replayGuard: createMemoryReplayGuard({ now: () => clock.now }),
+      ...extra,
+    }) as VerifyCallbackOptions;
+  return { fake, client, clock, confirmOptions };
 }
+
+const rejectedJob = {
+  userId: "user-1",
+  jobId: "job-1",
+  jobSuccess: false,
+  result: {
+    ResultCode: "1022",
+    ResultText: "No Match",
+    Actions: { Verify_ID_Number: "Not Verified" },
+    PartnerParams: { user_id: "user-1", job_id: "job-1", job_type: 5 },
+  },
+};
+
+// ---- what is accepted, and how it is typed ---------------------------------------------------
 
 test("verifyCallback() accepts a signed bare result from a Request and types it, nothing lost", async () => {
   const body = await signedBody(result, T0);
   const verified = await verifyCallback(post(JSON.stringify(body)), options());
-  assert.equal(verified.signature, "valid");
-  assert.equal(verified.fresh, true);
-  assert.equal(verified.replayChecked, true);
-  assert.equal(verified.confirmed, false);
-  assert.equal(verified.status, undefined);
+  assertStrictEquals(verified.signature, "valid");
+  assertStrictEquals(verified.fresh, true);
+  assertStrictEquals(verified.replayChecked, true);
+  assertStrictEquals(verified.confirmed, false);
+  assertStrictEquals(verified.status, undefined);
+  assertStrictEquals(verified.mismatches, undefined);
+  assertStrictEquals(verified.replayKey, `pair:${T0} ${body.signature}`);
+  assertStrictEquals(verified.replayTtlSeconds, 300);
   const { payload } = verified;
-  assert.equal(payload.envelope, "result");
-  assert.equal(payload.userId, "user-1");
-  assert.equal(payload.jobId, "job-1");
-  assert.equal(payload.timestamp, T0);
-  assert.equal(payload.signature, body.signature);
-  assert.equal(payload.jobStatus, undefined);
-  assert.deepEqual(payload.raw, body);
-  assert.ok(typeof payload.result === "object");
-  assert.equal(payload.result.resultCode, "1022");
-  assert.equal(payload.result.isFinalResult, true);
-  assert.equal(payload.result.confidenceValue, 0);
-  assert.equal(payload.result.actions.Brand_New_Check, "Mystery");
-  assert.equal(payload.result.partnerParams?.raw.crm_ref, "A-17");
-  assert.equal(payload.result.raw.FullName, "Ada Lovelace");
+  assertStrictEquals(payload.envelope, "result");
+  assertStrictEquals(payload.userId, "user-1");
+  assertStrictEquals(payload.jobId, "job-1");
+  assertStrictEquals(payload.timestamp, T0);
+  assertStrictEquals(payload.signature, body.signature);
+  assertStrictEquals(payload.jobStatus, undefined);
+  assertEquals(payload.raw, body);
+  assert(typeof payload.result === "object");
+  assertStrictEquals(payload.result.resultCode, "1022");
+  assertStrictEquals(payload.result.isFinalResult, true);
+  assertStrictEquals(payload.result.confidenceValue, 0);
+  assertStrictEquals(payload.result.actions.Brand_New_Check, "Mystery");
+  assertStrictEquals(payload.result.partnerParams?.raw.crm_ref, "A-17");
+  assertStrictEquals(payload.result.raw.FullName, "Ada Lovelace");
 });
 
 test("verifyCallback() accepts a job-status-shaped body", async () => {
   const body = await signedBody({ job_complete: true, job_success: false, code: "2302", result }, T0);
   const verified = await verifyCallback(JSON.stringify(body), options());
-  assert.equal(verified.payload.envelope, "job_status");
-  assert.equal(verified.payload.jobStatus?.jobComplete, true);
-  assert.equal(verified.payload.jobStatus?.code, "2302");
-  assert.ok(typeof verified.payload.result === "object");
-  assert.equal(verified.payload.result.resultText, "No Match");
-  assert.equal(verified.payload.jobId, "job-1");
-  assert.deepEqual(verified.payload.raw, body);
+  assertStrictEquals(verified.payload.envelope, "job_status");
+  assertStrictEquals(verified.payload.jobStatus?.jobComplete, true);
+  assertStrictEquals(verified.payload.jobStatus?.code, "2302");
+  assert(typeof verified.payload.result === "object");
+  assertStrictEquals(verified.payload.result.resultText, "No Match");
+  assertStrictEquals(verified.payload.jobId, "job-1");
+  assertEquals(verified.payload.raw, body);
 });
 
 test("verifyCallback() accepts a string, a Uint8Array and a parsed object", async () => {
@@ -102,29 +134,31 @@ test("verifyCallback() accepts a string, a Uint8Array and a parsed object", asyn
   ) {
     const body = await signedBody(result, T0);
     const verified = await verifyCallback(make(body), options());
-    assert.equal(verified.payload.userId, "user-1");
-    assert.deepEqual(verified.payload.raw, body);
+    assertStrictEquals(verified.payload.userId, "user-1");
+    assertEquals(verified.payload.raw, body);
   }
 });
+
+// ---- signature and freshness -----------------------------------------------------------------
 
 test("verifyCallback() rejects a tampered signature or another partner's key with signature_mismatch", async () => {
   const body = await signedBody(result, T0);
   const sig = body.signature as string;
   const flipped = (sig[0] === "A" ? "B" : "A") + sig.slice(1);
-  await assert.rejects(verifyCallback({ ...body, signature: flipped }, options()), isCode("signature_mismatch"));
-  await assert.rejects(
-    verifyCallback({ ...body, timestamp: "2024-05-01T12:00:00.001Z" }, options()),
-    isCode("signature_mismatch"),
+  await assertRejectsWithCode(() => verifyCallback({ ...body, signature: flipped }, options()), "signature_mismatch");
+  await assertRejectsWithCode(
+    () => verifyCallback({ ...body, timestamp: "2024-05-01T12:00:00.001Z" }, options()),
+    "signature_mismatch",
   );
   const other = createSigner({ partnerId, apiKey: "not-the-partner-key" });
-  await assert.rejects(
-    verifyCallback({ ...result, ...(await other.sign(T0)) }, options()),
-    isCode("signature_mismatch"),
+  await assertRejectsWithCode(
+    async () => verifyCallback({ ...result, ...(await other.sign(T0)) }, options()),
+    "signature_mismatch",
   );
   const otherPartner = createSigner({ partnerId: "85", apiKey });
-  await assert.rejects(
-    verifyCallback({ ...result, ...(await otherPartner.sign(T0)) }, options()),
-    isCode("signature_mismatch"),
+  await assertRejectsWithCode(
+    async () => verifyCallback({ ...result, ...(await otherPartner.sign(T0)) }, options()),
+    "signature_mismatch",
   );
 });
 
@@ -133,41 +167,42 @@ test("verifyCallback() rejects a body without signature or timestamp with missin
   const { signature: _s, ...noSignature } = body;
   const { timestamp: _t, ...noTimestamp } = body;
   for (const bad of [result, noSignature, noTimestamp, { ...body, signature: "" }, { ...body, timestamp: 17 }]) {
-    await assert.rejects(verifyCallback(bad, options()), isCode("missing_signature"));
+    await assertRejectsWithCode(() => verifyCallback(bad, options()), "missing_signature");
   }
 });
 
 test("verifyCallback() rejects stale and future timestamps, both ways around the tolerance", async () => {
   const body = await signedBody(result, T0);
-  await assert.rejects(
-    verifyCallback(body, options({ now: at("2024-05-01T12:05:00.001Z") })),
-    isCode("stale_timestamp"),
+  await assertRejectsWithCode(
+    () => verifyCallback(body, options({ now: at("2024-05-01T12:05:00.001Z") })),
+    "stale_timestamp",
   );
-  await assert.rejects(
-    verifyCallback(body, options({ now: at("2024-05-01T11:54:59.999Z") })),
-    isCode("future_timestamp"),
+  await assertRejectsWithCode(
+    () => verifyCallback(body, options({ now: at("2024-05-01T11:54:59.999Z") })),
+    "future_timestamp",
   );
-  assert.equal((await verifyCallback(body, options({ now: at("2024-05-01T12:05:00.000Z") }))).fresh, true);
-  assert.equal((await verifyCallback(body, options({ now: at("2024-05-01T11:55:00.000Z") }))).fresh, true);
-  await assert.rejects(
-    verifyCallback(body, options({ now: at("2024-05-01T12:00:31.000Z"), toleranceSeconds: 30 })),
-    isCode("stale_timestamp"),
+  assertStrictEquals((await verifyCallback(body, options({ now: at("2024-05-01T12:05:00.000Z") }))).fresh, true);
+  assertStrictEquals((await verifyCallback(body, options({ now: at("2024-05-01T11:55:00.000Z") }))).fresh, true);
+  await assertRejectsWithCode(
+    () => verifyCallback(body, options({ now: at("2024-05-01T12:00:31.000Z"), toleranceSeconds: 30 })),
+    "stale_timestamp",
   );
 });
 
-test("verifyCallback() with toleranceSeconds false skips freshness and says so", async () => {
+test("verifyCallback() with toleranceSeconds false skips freshness, says so, and remembers the pair 24 h", async () => {
   const body = await signedBody(result, T0);
   const verified = await verifyCallback(
     body,
     options({ now: at("2030-01-01T00:00:00.000Z"), toleranceSeconds: false }),
   );
-  assert.equal(verified.fresh, false);
+  assertStrictEquals(verified.fresh, false);
+  assertStrictEquals(verified.replayTtlSeconds, 86_400);
 });
 
 test("verifyCallback() rejects a validly signed but unreadable timestamp with invalid_timestamp", async () => {
   for (const timestamp of ["yesterday at noon", "2024-05-01T12:00:00"]) {
     const body = await signedBody(result, timestamp);
-    await assert.rejects(verifyCallback(body, options()), isCode("invalid_timestamp"), timestamp);
+    await assertRejectsWithCode(() => verifyCallback(body, options()), "invalid_timestamp", undefined, timestamp);
   }
 });
 
@@ -181,17 +216,24 @@ test("verifyCallback() reads the timestamp shapes the official SDKs send", async
     ]
   ) {
     const body = await signedBody(result, timestamp);
-    assert.equal((await verifyCallback(body, options())).fresh, true, timestamp);
+    assertStrictEquals((await verifyCallback(body, options())).fresh, true, timestamp);
   }
 });
+
+test("verifyCallback() checks the shape before freshness", async () => {
+  const body = await signedBody({ job_complete: "perhaps", result }, T0);
+  await assertRejectsWithCode(() => verifyCallback(body, options({ now: at("2030-01-01T00:00:00Z") })), "schema");
+});
+
+// ---- the replay claim without confirm: the signature and timestamp pair ----------------------
 
 test("verifyCallback() rejects a replayed signature and timestamp pair, even with another body", async () => {
   const guard = createMemoryReplayGuard();
   const body = await signedBody(result, T0);
   await verifyCallback(body, options({ replayGuard: guard }));
-  await assert.rejects(verifyCallback(body, options({ replayGuard: guard })), isCode("replayed"));
+  await assertRejectsWithCode(() => verifyCallback(body, options({ replayGuard: guard })), "replayed");
   const forged = { ...body, ResultCode: "1012", ResultText: "ID Number Validated" };
-  await assert.rejects(verifyCallback(forged, options({ replayGuard: guard })), isCode("replayed"));
+  await assertRejectsWithCode(() => verifyCallback(forged, options({ replayGuard: guard })), "replayed");
 });
 
 test("verifyCallback() lets only one of two concurrent deliveries of a pair through", async () => {
@@ -201,182 +243,490 @@ test("verifyCallback() lets only one of two concurrent deliveries of a pair thro
     verifyCallback(JSON.stringify(body), options({ replayGuard: guard })),
     verifyCallback(JSON.stringify(body), options({ replayGuard: guard })),
   ]);
-  assert.deepEqual(outcomes.map((o) => o.status).sort(), ["fulfilled", "rejected"]);
+  assertEquals(outcomes.map((o) => o.status).sort(), ["fulfilled", "rejected"]);
   const rejected = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
-  assert.ok(isCode("replayed")(rejected.reason));
+  assert(rejected.reason instanceof SmileIdError && rejected.reason.code === "replayed");
 });
 
-test("verifyCallback() remembers a pair only after it passed every check", async () => {
+test("verifyCallback() claims a pair only after it passed every check", async () => {
   const guard = createMemoryReplayGuard();
   const body = await signedBody(result, T0);
-  await assert.rejects(
-    verifyCallback(body, options({ replayGuard: guard, now: at("2024-06-01T00:00:00Z") })),
-    isCode("stale_timestamp"),
+  await assertRejectsWithCode(
+    () => verifyCallback(body, options({ replayGuard: guard, now: at("2024-06-01T00:00:00Z") })),
+    "stale_timestamp",
   );
-  await assert.rejects(
-    verifyCallback({ ...body, Actions: { Liveness_Check: 1 } }, options({ replayGuard: guard })),
-    isCode("schema"),
+  await assertRejectsWithCode(
+    () => verifyCallback({ ...body, job_complete: 1 }, options({ replayGuard: guard })),
+    "schema",
   );
-  assert.equal((await verifyCallback(body, options({ replayGuard: guard }))).replayChecked, true);
+  assertStrictEquals((await verifyCallback(body, options({ replayGuard: guard }))).replayChecked, true);
 });
 
-test("verifyCallback() uses a custom replay guard with a TTL that covers the tolerance window", async () => {
+test("verifyCallback() claims the pair once, for the rest of the tolerance window", async () => {
   const calls: string[] = [];
   const keys = new Set<string>();
   const guard: ReplayGuard = {
-    seen: (key) => {
-      calls.push(`seen`);
-      return Promise.resolve(keys.has(key));
-    },
-    remember: (key, ttl) => {
-      calls.push(`remember ${ttl}`);
+    claim: (key, ttl) => {
+      calls.push(`claim ${key} ${ttl}`);
+      if (keys.has(key)) return Promise.resolve(false);
       keys.add(key);
+      return Promise.resolve(true);
+    },
+    release: (key) => {
+      calls.push(`release ${key}`);
       return Promise.resolve();
     },
   };
   const body = await signedBody(result, T0);
   await verifyCallback(body, options({ replayGuard: guard, now: at("2024-05-01T12:01:00.000Z") }));
-  assert.deepEqual(calls, ["seen", "remember 240"]);
-  await assert.rejects(verifyCallback(body, options({ replayGuard: guard })), isCode("replayed"));
+  assertEquals(calls, [`claim pair:${T0} ${body.signature} 240`]);
+  await assertRejectsWithCode(() => verifyCallback(body, options({ replayGuard: guard })), "replayed");
+  // A timestamp in the future is remembered until it has left the window too; at least 1 s.
+  const ahead = await verifyCallback(await signedBody(result, "2024-05-01T12:02:00.000Z"), options());
+  assertStrictEquals(ahead.replayTtlSeconds, 420);
+  const edge = await verifyCallback(body, options({ now: at("2024-05-01T12:05:00.000Z") }));
+  assertStrictEquals(edge.replayTtlSeconds, 1);
 });
 
-test("verifyCallback() with replayGuard false does not check replays and says so", async () => {
+test("verifyCallback() with replayGuard false claims nothing and says so", async () => {
   const body = await signedBody(result, T0);
   const first = await verifyCallback(body, options({ replayGuard: false }));
   const second = await verifyCallback(body, options({ replayGuard: false }));
-  assert.equal(first.replayChecked, false);
-  assert.equal(second.replayChecked, false);
+  assertStrictEquals(first.replayChecked, false);
+  assertStrictEquals(second.replayChecked, false);
+  assertStrictEquals(second.replayKey, first.replayKey);
 });
 
 test("verifyCallback() guards replays by default, shared across calls", async () => {
   const body = await signedBody(result);
   await verifyCallback(body, { signer });
-  await assert.rejects(verifyCallback(body, { signer }), isCode("replayed"));
-});
-
-test("createMemoryReplayGuard() forgets keys after their TTL and keeps at most maxEntries", async () => {
-  let now = 0;
-  const guard = createMemoryReplayGuard({ maxEntries: 2, now: () => now });
-  await guard.remember("a", 10);
-  assert.equal(await guard.seen("a"), true);
-  now = 10_000;
-  assert.equal(await guard.seen("a"), false);
-  await guard.remember("b", 60);
-  await guard.remember("c", 60);
-  await guard.remember("d", 60);
-  assert.equal(await guard.seen("b"), false, "the oldest entry made way");
-  assert.equal(await guard.seen("c"), true);
-  assert.equal(await guard.seen("d"), true);
-  assert.throws(() => createMemoryReplayGuard({ maxEntries: 0 }), isCode("invalid_argument"));
-});
-
-test("createMemoryReplayGuard() drops expired entries before live ones when full", async () => {
-  let now = 0;
-  const guard = createMemoryReplayGuard({ maxEntries: 3, now: () => now });
-  await guard.remember("short", 1);
-  await guard.remember("long-1", 600);
-  await guard.remember("long-2", 600);
-  now = 5_000; // "short" has expired, the others have not
-  await guard.remember("new", 600);
-  assert.equal(await guard.seen("long-1"), true, "a live entry is kept while an expired one can go");
-  assert.equal(await guard.seen("long-2"), true);
-  assert.equal(await guard.seen("new"), true);
-  await guard.remember("newer", 600);
-  assert.equal(await guard.seen("long-1"), false, "then the oldest live entry makes way");
-  assert.equal(await guard.seen("newer"), true);
-  await guard.remember("newer", 600);
-  assert.equal(await guard.seen("long-2"), true, "remembering a key again does not evict another");
-});
-
-/** An in-process Smile ID whose job status is `truth`. */
-function smileWithStatus(truth: JsonObject) {
-  const queries: Array<Record<string, unknown>> = [];
-  const fetch: FetchLike = async (request) => {
-    queries.push(await request.json());
-    return Response.json({
-      job_complete: true,
-      job_success: false,
-      code: "2302",
-      result: truth,
-      ...(await signer.sign()),
-    });
-  };
-  return { fetch, queries };
-}
-
-test("verifyCallback() with confirm catches a forged body sent with a captured fresh signature", async () => {
-  const { fetch, queries } = smileWithStatus(result);
-  const client = createClient({ partnerId, apiKey, fetch });
-  const genuine = await signedBody(result);
-  const forged = {
-    ...genuine,
-    ResultCode: "1012",
-    ResultText: "ID Number Validated",
-    Actions: { ...(result.Actions as JsonObject), Verify_ID_Number: "Verified" },
-  };
-  const verified = await client.verifyCallback(forged, { confirm: true });
-  assert.equal(verified.signature, "valid");
-  assert.equal(verified.confirmed, true);
-  assert.deepEqual(verified.mismatches, ["ResultCode", "ResultText", "Actions.Verify_ID_Number"]);
-  assert.ok(typeof verified.status?.result === "object");
-  assert.equal(verified.status.result.resultCode, "1022");
-  assert.equal(queries[0]?.user_id, "user-1");
-  assert.equal(queries[0]?.job_id, "job-1");
-});
-
-test("verifyCallback() with confirm reports no mismatch for a genuine body, in both envelopes", async () => {
-  const { fetch } = smileWithStatus(result);
-  const client = createClient({ partnerId, apiKey, fetch });
-  const bare = await client.verifyCallback(await signedBody(result), { confirm: true });
-  assert.deepEqual(bare.mismatches, []);
-  const wrapped = await client.verifyCallback(
-    await signedBody({ job_complete: true, job_success: false, code: "2302", result }),
-    { confirm: true },
-  );
-  assert.deepEqual(wrapped.mismatches, []);
-  const wrong = await client.verifyCallback(
-    await signedBody({ job_complete: true, job_success: true, code: "2302", result }),
-    { confirm: true },
-  );
-  assert.deepEqual(wrong.mismatches, ["job_success"]);
-});
-
-test("verifyCallback() refuses confirm without a reader, and a body without ids to confirm", async () => {
-  const body = await signedBody(result, T0);
-  await assert.rejects(verifyCallback(body, options({ confirm: true })), isCode("invalid_argument"));
-  const { fetch, queries } = smileWithStatus(result);
-  const client = createClient({ partnerId, apiKey, fetch });
-  await assert.rejects(
-    client.verifyCallback(await signedBody({ ResultCode: "1012" }), { confirm: true }),
-    isCode("schema", (e) => /user_id/.test(e.message)),
-  );
-  assert.equal(queries.length, 0);
-});
-
-test("verifyCallback() does not use up the pair when confirm fails, so a redelivery succeeds", async () => {
-  let up = false;
-  const { fetch: working } = smileWithStatus(result);
-  const client = createClient({
-    partnerId,
-    apiKey,
-    fetch: (request, init) => up ? working(request, init) : Promise.reject(new TypeError("network down")),
-  });
-  const body = await signedBody(result);
-  await assert.rejects(client.verifyCallback(body, { confirm: true }), isCode("transport"));
-  up = true;
-  const verified = await client.verifyCallback(body, { confirm: true });
-  assert.equal(verified.confirmed, true);
-  await assert.rejects(client.verifyCallback(body, { confirm: true }), isCode("replayed"));
+  await assertRejectsWithCode(() => verifyCallback(body, { signer }), "replayed");
 });
 
 test("client.verifyCallback() keeps one replay guard per client", async () => {
   const body = await signedBody(result);
   const a = createClient({ partnerId, apiKey });
   const b = createClient({ partnerId, apiKey });
-  assert.equal((await a.verifyCallback(body)).replayChecked, true);
-  await assert.rejects(a.verifyCallback(body), isCode("replayed"));
-  assert.equal((await b.verifyCallback(body)).replayChecked, true);
+  assertStrictEquals((await a.verifyCallback(body)).replayChecked, true);
+  await assertRejectsWithCode(() => a.verifyCallback(body), "replayed");
+  assertStrictEquals((await b.verifyCallback(body)).replayChecked, true);
 });
+
+test("verifyCallback() turns a failing guard store into replay_guard, with the cause", async () => {
+  const down = new Error("connection refused");
+  const guard: ReplayGuard = { claim: () => Promise.reject(down), release: () => Promise.resolve() };
+  const error = await assertRejectsWithCode(
+    async () => verifyCallback(await signedBody(result, T0), options({ replayGuard: guard })),
+    "replay_guard",
+    /could not claim.*connection refused/,
+  );
+  assertStrictEquals(error.cause, down);
+});
+
+// ---- atomic claims ---------------------------------------------------------------------------
+
+/** Resolves once `count` callers wait on it (or after 2 s), so that they all act at the same moment. */
+function gate(count: number): () => Promise<void> {
+  let waiting = 0;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const timer = setTimeout(() => open(), 2000);
+  return async () => {
+    if (++waiting >= count) {
+      clearTimeout(timer);
+      open();
+    }
+    await opened;
+  };
+}
+
+/**
+ * A store shared by every instance (think Redis), reached through a guard object built per
+ * request; every operation first waits for a network hop that all 20 requests take together.
+ */
+function sharedStore(parallel: number) {
+  const expiries = new Map<string, number>();
+  const hop = gate(parallel);
+  return {
+    /** One store operation that checks and sets (SET NX EX). */
+    atomicGuard: (): ReplayGuard => ({
+      claim: async (key, ttl) => {
+        await hop();
+        if (expiries.has(key)) return false;
+        expiries.set(key, ttl);
+        return true;
+      },
+      release: (key) => Promise.resolve(void expiries.delete(key)),
+    }),
+    /** The old interface's shape: a read, a hop, then a write. */
+    getThenSetGuard: (): ReplayGuard => ({
+      claim: async (key, ttl) => {
+        const seen = expiries.has(key);
+        await hop();
+        if (seen) return false;
+        expiries.set(key, ttl);
+        return true;
+      },
+      release: (key) => Promise.resolve(void expiries.delete(key)),
+    }),
+  };
+}
+
+test("verifyCallback() accepts exactly 1 of 20 parallel deliveries through per-request guards on an atomic store", async () => {
+  const body = JSON.stringify(await signedBody(result, T0));
+  const store = sharedStore(20);
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: 20 }, () => verifyCallback(post(body), options({ replayGuard: store.atomicGuard() }))),
+  );
+  assertStrictEquals(outcomes.filter((o) => o.status === "fulfilled").length, 1);
+  for (const o of outcomes) {
+    if (o.status === "rejected") assertStrictEquals((o.reason as SmileIdError).code, "replayed");
+  }
+});
+
+test("the same 20 deliveries through a get-then-set store are accepted more than once (why claim is atomic)", async () => {
+  const body = JSON.stringify(await signedBody(result, T0));
+  const store = sharedStore(20);
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: 20 }, () => verifyCallback(post(body), options({ replayGuard: store.getThenSetGuard() }))),
+  );
+  assert(outcomes.filter((o) => o.status === "fulfilled").length > 1);
+});
+
+test("createMemoryReplayGuard() lets exactly one of 200 parallel claims of a key through", async () => {
+  const guard = createMemoryReplayGuard();
+  const claims = await Promise.all(Array.from({ length: 200 }, () => guard.claim("k", 60)));
+  assertStrictEquals(claims.filter((claimed) => claimed).length, 1);
+  assertStrictEquals(claims[0], true);
+});
+
+test("createMemoryReplayGuard() forgets keys after their TTL or a release, and keeps at most maxEntries", async () => {
+  let now = 0;
+  const guard = createMemoryReplayGuard({ maxEntries: 2, now: () => now });
+  assertStrictEquals(await guard.claim("a", 10), true);
+  assertStrictEquals(await guard.claim("a", 10), false);
+  now = 9_999;
+  assertStrictEquals(await guard.claim("a", 10), false);
+  now = 10_000;
+  assertStrictEquals(await guard.claim("a", 10), true, "an expired key can be claimed again");
+  await guard.release("a");
+  assertStrictEquals(await guard.claim("a", 10), true, "a released key can be claimed again");
+  await guard.claim("b", 60);
+  await guard.claim("c", 60);
+  assertStrictEquals(await guard.claim("c", 60), false);
+  assertStrictEquals(await guard.claim("b", 60), false);
+  await guard.claim("d", 60);
+  assertStrictEquals(await guard.claim("b", 60), true, "the oldest entry made way");
+  assertThrows(() => createMemoryReplayGuard({ maxEntries: 0 }), SmileIdError);
+  await assertRejectsWithCode(() => guard.claim("", 60), "invalid_argument");
+  await assertRejectsWithCode(() => guard.claim("x", 0), "invalid_argument");
+  await assertRejectsWithCode(() => guard.claim("x", Number.NaN), "invalid_argument");
+});
+
+test("createMemoryReplayGuard() drops expired entries before live ones when full", async () => {
+  let now = 0;
+  const guard = createMemoryReplayGuard({ maxEntries: 3, now: () => now });
+  await guard.claim("short", 1);
+  await guard.claim("long-1", 600);
+  await guard.claim("long-2", 600);
+  now = 5_000; // "short" has expired, the others have not
+  await guard.claim("new", 600);
+  assertStrictEquals(await guard.claim("long-1", 600), false, "a live entry is kept while an expired one can go");
+  assertStrictEquals(await guard.claim("long-2", 600), false);
+  assertStrictEquals(await guard.claim("new", 600), false);
+  await guard.claim("newer", 600);
+  assertStrictEquals(await guard.claim("long-1", 600), true, "then the oldest live entry makes way");
+});
+
+// ---- confirm: the truth, the comparison and the key ------------------------------------------
+
+/** An in-process Smile ID whose job status is `truth` (changeable), signed with the partner's key. */
+function smileWithStatus(truth: { result: JsonObject | string; jobComplete?: boolean; jobSuccess?: boolean }) {
+  const queries: Array<Record<string, unknown>> = [];
+  const fetch: FetchLike = async (request) => {
+    const query = await request.json();
+    queries.push(query);
+    return Response.json({
+      job_complete: truth.jobComplete ?? true,
+      job_success: truth.jobSuccess ?? false,
+      code: "2302",
+      result: truth.result,
+      // Signed by the server, later than the request (an answer carrying the request's pair is refused).
+      ...(await signer.sign(new Date(Date.parse(query.timestamp) + 1))),
+    });
+  };
+  return { fetch, queries };
+}
+
+test("verifyCallback() with confirm reports a forged body's changes and returns Smile ID's status", async () => {
+  const { fake, client, confirmOptions } = fakeSmile();
+  fake.addJob(rejectedJob);
+  const forged = await fake.buildCallback("job-1", {
+    overrides: { ResultCode: "1012", ResultText: "ID Number Validated", Actions: { Verify_ID_Number: "Verified" } },
+  });
+  const verified = await verifyCallback(forged, confirmOptions());
+  assertStrictEquals(verified.signature, "valid");
+  assertStrictEquals(verified.confirmed, true);
+  assertEquals(verified.mismatches, [
+    { path: "ResultCode", kind: "changed" },
+    { path: "ResultText", kind: "changed" },
+    { path: "Actions.Verify_ID_Number", kind: "changed" },
+  ]);
+  assertEquals(verified.uncompared, ["signature", "timestamp"]);
+  assert(typeof verified.status?.result === "object");
+  assertStrictEquals(verified.status.result.resultCode, "1022");
+  assertStrictEquals(fake.requests[0]?.jobId, "job-1");
+  assertStrictEquals(fake.requests[0]?.userId, "user-1");
+  assertMatch(verified.replayKey, /^result:user-1\/job-1\/[0-9a-f]{64}$/);
+  assertStrictEquals(verified.replayTtlSeconds, 30 * 86_400);
+  assertStrictEquals(
+    (await client.verifyCallback(forged, { confirm: true, rememberSeconds: 60 })).replayTtlSeconds,
+    60,
+  );
+});
+
+test("verifyCallback() with confirm reports no mismatch for a genuine body, in both envelopes", async () => {
+  const { fetch } = smileWithStatus({ result });
+  const client = createClient({ partnerId, apiKey, fetch });
+  const bare = await client.verifyCallback(await signedBody(result), { confirm: true, replayGuard: false });
+  assertEquals(bare.mismatches, []);
+  const wrapped = await client.verifyCallback(
+    await signedBody({ job_complete: true, job_success: false, code: "2302", result }),
+    { confirm: true, replayGuard: false },
+  );
+  assertEquals(wrapped.mismatches, []);
+  const wrong = await client.verifyCallback(
+    await signedBody({ job_complete: true, job_success: true, code: "2302", result }),
+    { confirm: true, replayGuard: false },
+  );
+  assertEquals(wrong.mismatches, [{ path: "job_success", kind: "changed" }]);
+});
+
+test("verifyCallback() with confirm reports fields stripped from a rejected job's body as missing", async () => {
+  const { fake, confirmOptions } = fakeSmile();
+  fake.addJob(rejectedJob);
+  const { ResultCode: _c, ResultText: _t, Actions: _a, ...stripped } = await fake.buildCallback("job-1");
+  const verified = await verifyCallback(stripped, confirmOptions());
+  assertEquals(verified.mismatches, [
+    { path: "ResultCode", kind: "missing" },
+    { path: "ResultText", kind: "missing" },
+    { path: "Actions", kind: "missing" },
+  ]);
+  const added = await verifyCallback(
+    await fake.buildCallback("job-1", { overrides: { Verdict: "Approved" } }),
+    confirmOptions(),
+  );
+  assertEquals(added.mismatches, [{ path: "Verdict", kind: "added" }]);
+});
+
+test("verifyCallback() with confirm compares image_links without their per-request query strings", async () => {
+  const { fake, confirmOptions } = fakeSmile();
+  fake.addJob(rejectedJob);
+  const genuineLink = "https://fake-smile-id.invalid/images/job-1/selfie.jpg";
+  const resigned = await verifyCallback(
+    await fake.buildCallback("job-1", { overrides: { image_links: { selfie_image: `${genuineLink}?X-Amz-Sig=1` } } }),
+    confirmOptions(),
+  );
+  assertEquals(resigned.mismatches, []);
+  assertEquals(resigned.status?.imageLinks, { selfie_image: genuineLink }, "image links were asked for");
+  const forged = await verifyCallback(
+    await fake.buildCallback("job-1", {
+      overrides: { image_links: { selfie_image: "https://attacker.example/selfie.jpg", id_card_image: "x" } },
+    }),
+    confirmOptions(),
+  );
+  assertEquals(forged.mismatches, [
+    { path: "image_links.selfie_image", kind: "changed" },
+    { path: "image_links.id_card_image", kind: "added" },
+  ]);
+});
+
+test("verifyCallback() with confirm walks history entries, both ways", async () => {
+  const { fake, confirmOptions } = fakeSmile();
+  fake.addJob(rejectedJob);
+  const truth = (await fake.buildCallback("job-1", { envelope: "job_status" })).result as JsonObject;
+  const { signature: _s, timestamp: _t, ...entry } = truth;
+  const forged = await verifyCallback(
+    await fake.buildCallback("job-1", {
+      overrides: { history: [{ ...entry, ResultCode: "1012" }, { ...entry, ResultCode: "1012" }] },
+    }),
+    confirmOptions(),
+  );
+  assertEquals(forged.mismatches, [
+    { path: "history.0.ResultCode", kind: "changed" },
+    { path: "history.1", kind: "added" },
+  ]);
+  const short = await verifyCallback(
+    await fake.buildCallback("job-1", { overrides: { history: [] } }),
+    confirmOptions(),
+  );
+  assertEquals(short.mismatches, [{ path: "history.0", kind: "missing" }]);
+  assertEquals(
+    (await verifyCallback(await fake.buildCallback("job-1", { overrides: { history: [entry] } }), confirmOptions()))
+      .mismatches,
+    [],
+  );
+});
+
+test("verifyCallback() with confirm asks for history and image links only when the body has them", async () => {
+  const { fetch, queries } = smileWithStatus({ result });
+  const client = createClient({ partnerId, apiKey, fetch });
+  await client.verifyCallback(await signedBody(result), { confirm: true, replayGuard: false });
+  await client.verifyCallback(await signedBody({ ...result, history: [], image_links: {} }), {
+    confirm: true,
+    replayGuard: false,
+  });
+  assertEquals(queries.map((q) => [q.history, q.image_links]), [[false, false], [true, true]]);
+});
+
+test("verifyCallback() with confirm keys the claim on Smile ID's answer: a forged body first, then the genuine one", async () => {
+  const { fake, confirmOptions } = fakeSmile();
+  fake.addJob(rejectedJob);
+  const guard = createMemoryReplayGuard();
+  const genuine = await fake.buildCallback("job-1");
+  const forged = { ...genuine, ResultCode: "1012", ResultText: "ID Number Validated" };
+  const first = await verifyCallback(forged, confirmOptions({ replayGuard: guard }));
+  assertStrictEquals(first.replayChecked, true);
+  assert(typeof first.status?.result === "object");
+  assertStrictEquals(first.status.result.resultCode, "1022", "the forged delivery processed the truth");
+  await assertRejectsWithCode(
+    () => verifyCallback(genuine, confirmOptions({ replayGuard: guard })),
+    "replayed",
+    /already accepted/,
+  );
+  const again = await verifyCallback(genuine, confirmOptions({ replayGuard: false }));
+  assertStrictEquals(again.replayKey, first.replayKey, "the same result has the same key whatever the body says");
+  assertNotEquals(again.replayKey, `pair:${genuine.timestamp} ${genuine.signature}`);
+});
+
+test("verifyCallback() with confirm: another job's old body under a fresh pair claims that job's result", async () => {
+  const { fake, confirmOptions } = fakeSmile();
+  fake.addJob(rejectedJob);
+  fake.addJob({ userId: "user-2", jobId: "job-2" });
+  const guard = createMemoryReplayGuard();
+  const oldJob2 = await fake.buildCallback("job-2");
+  await verifyCallback(oldJob2, confirmOptions({ replayGuard: guard })); // job 2 was processed long ago
+  const genuine = await fake.buildCallback("job-1");
+  const { signature: _s, timestamp: _t, ...oldBody } = oldJob2;
+  const swapped: JsonObject = { ...oldBody, signature: genuine.signature!, timestamp: genuine.timestamp! };
+  await assertRejectsWithCode(() => verifyCallback(swapped, confirmOptions({ replayGuard: guard })), "replayed");
+  const processed = await verifyCallback(genuine, confirmOptions({ replayGuard: guard }));
+  assertStrictEquals(processed.payload.jobId, "job-1", "the genuine job 1 result is not used up");
+});
+
+test("verifyCallback() with confirm: a provisional and then a final result of one job are two results", async () => {
+  const truth: { result: JsonObject } = { result: { ...result, ResultCode: "0814", IsFinalResult: "false" } };
+  const { fetch } = smileWithStatus(truth);
+  const client = createClient({ partnerId, apiKey, fetch });
+  const guard = createMemoryReplayGuard();
+  const provisional = await client.verifyCallback(await signedBody(truth.result), {
+    confirm: true,
+    replayGuard: guard,
+  });
+  truth.result = result;
+  const final = await client.verifyCallback(await signedBody(result), { confirm: true, replayGuard: guard });
+  assertNotEquals(final.replayKey, provisional.replayKey);
+  await assertRejectsWithCode(
+    async () => client.verifyCallback(await signedBody(result), { confirm: true, replayGuard: guard }),
+    "replayed",
+  );
+});
+
+test("verifyCallback() ignores per-request fields of the answer in the key (timestamp, signature, image links, history)", async () => {
+  const { fake, confirmOptions, clock } = fakeSmile();
+  fake.addJob(rejectedJob);
+  const plain = await verifyCallback(await fake.buildCallback("job-1"), confirmOptions());
+  clock.now += 5000;
+  const withExtras = await verifyCallback(
+    await fake.buildCallback("job-1", { overrides: { history: [], image_links: {} } }),
+    confirmOptions(),
+  );
+  assertStrictEquals(withExtras.replayKey, plain.replayKey);
+});
+
+test("verifyCallback() with confirm processes a late genuine delivery as not fresh; without confirm rejects it", async () => {
+  const { fake, confirmOptions, clock } = fakeSmile();
+  fake.addJob(rejectedJob);
+  const genuine = await fake.buildCallback("job-1");
+  clock.now += 6 * 3_600_000; // human review took six hours
+  const late = await verifyCallback(genuine, confirmOptions());
+  assertStrictEquals(late.fresh, false);
+  assertStrictEquals(late.confirmed, true);
+  assertStrictEquals(late.replayChecked, true);
+  assertEquals(late.mismatches, []);
+  await assertRejectsWithCode(() => verifyCallback(genuine, confirmOptions({ confirm: false })), "stale_timestamp");
+  const early = await fake.buildCallback("job-1", { timestamp: new Date(clock.now + 3_600_000).toISOString() });
+  assertStrictEquals((await verifyCallback(early, confirmOptions({ replayGuard: false }))).fresh, false);
+  const unreadable = await fake.buildCallback("job-1", { timestamp: "teatime" });
+  assertStrictEquals((await verifyCallback(unreadable, confirmOptions({ replayGuard: false }))).fresh, false);
+  assertStrictEquals((await verifyCallback(genuine, confirmOptions({ toleranceSeconds: false }))).fresh, false);
+});
+
+test("verifyCallback() refuses confirm without a reader, and a body without ids to confirm", async () => {
+  const body = await signedBody(result, T0);
+  await assertRejectsWithCode(() => verifyCallback(body, options({ confirm: true })), "invalid_argument");
+  const { fetch, queries } = smileWithStatus({ result });
+  const client = createClient({ partnerId, apiKey, fetch });
+  await assertRejectsWithCode(
+    async () => client.verifyCallback(await signedBody({ ResultCode: "1012" }), { confirm: true }),
+    "schema",
+    /names no PartnerParams\.user_id and no PartnerParams\.job_id/,
+  );
+  await assertRejectsWithCode(
+    async () => client.verifyCallback(await signedBody({ PartnerParams: { user_id: "u" } }), { confirm: true }),
+    "schema",
+    /names no PartnerParams\.job_id$/,
+  );
+  assertStrictEquals(queries.length, 0);
+});
+
+test("verifyCallback() rejects an answer about another job with answer_mismatch, naming the field only", async () => {
+  const { fetch } = smileWithStatus({ result: { ...result, PartnerParams: { user_id: "user-1", job_id: "job-9" } } });
+  const client = createClient({ partnerId, apiKey, fetch });
+  const error = await assertRejectsWithCode(
+    async () => client.verifyCallback(await signedBody(result), { confirm: true }),
+    "answer_mismatch",
+    /PartnerParams\.job_id/,
+  );
+  assert(!error.message.includes("job-9") && !error.message.includes("job-1"));
+});
+
+test("verifyCallback() claims nothing when confirm fails (confirm_failed with the cause), so a redelivery succeeds", async () => {
+  let up = false;
+  const { fetch: working } = smileWithStatus({ result });
+  const client = createClient({
+    partnerId,
+    apiKey,
+    fetch: (request, init) => up ? working(request, init) : Promise.reject(new TypeError("network down")),
+  });
+  const body = await signedBody(result);
+  const error = await assertRejectsWithCode(() => client.verifyCallback(body, { confirm: true }), "confirm_failed");
+  assert(error.cause instanceof SmileIdError && error.cause.code === "transport");
+  up = true;
+  const verified = await client.verifyCallback(body, { confirm: true });
+  assertStrictEquals(verified.confirmed, true);
+  await assertRejectsWithCode(() => client.verifyCallback(body, { confirm: true }), "replayed");
+});
+
+test("verifyCallback() keeps Smile ID's status and Retry-After on confirm_failed", async () => {
+  const { fake, confirmOptions } = fakeSmile();
+  fake.addJob(rejectedJob);
+  fake.injectFault({ status: 503, retryAfter: 7 });
+  const error = await assertRejectsWithCode(
+    async () => verifyCallback(await fake.buildCallback("job-1"), confirmOptions()),
+    "confirm_failed",
+  );
+  assertStrictEquals(error.status, 503);
+  assertStrictEquals(error.retryAfterMs, 7000);
+  fake.injectFault({ badSignature: true });
+  const forgedAnswer = await assertRejectsWithCode(
+    async () => verifyCallback(await fake.buildCallback("job-1"), confirmOptions()),
+    "confirm_failed",
+  );
+  assertStrictEquals((forgedAnswer.cause as SmileIdError).code, "signature_mismatch");
+});
+
+// ---- hostile uploads ---------------------------------------------------------------------------
 
 test("verifyCallback() refuses a large streamed Request body without reading it whole", async () => {
   let pulled = 0;
@@ -396,58 +746,110 @@ test("verifyCallback() refuses a large streamed Request body without reading it 
     body: stream,
     duplex: "half",
   } as RequestInit);
-  await assert.rejects(
-    verifyCallback(request, options({ maxBodyBytes: 256 * 1024 })),
-    isCode("payload_too_large"),
+  await assertRejectsWithCode(
+    () => verifyCallback(request, options({ maxBodyBytes: 256 * 1024 })),
+    "payload_too_large",
   );
-  assert.ok(pulled <= 1024 * 1024, `read ${pulled} bytes`);
-  assert.equal(cancelled, true);
+  assert(pulled <= 1024 * 1024, `read ${pulled} bytes`);
+  assertStrictEquals(cancelled, true);
 });
 
 test("verifyCallback() refuses oversized strings and byte arrays", async () => {
   const big = JSON.stringify({ ...(await signedBody(result, T0)), padding: "x".repeat(3000) });
-  await assert.rejects(verifyCallback(big, options({ maxBodyBytes: 2048 })), isCode("payload_too_large"));
-  await assert.rejects(
-    verifyCallback(new TextEncoder().encode(big), options({ maxBodyBytes: 2048 })),
-    isCode("payload_too_large"),
+  await assertRejectsWithCode(() => verifyCallback(big, options({ maxBodyBytes: 2048 })), "payload_too_large");
+  await assertRejectsWithCode(
+    () => verifyCallback(new TextEncoder().encode(big), options({ maxBodyBytes: 2048 })),
+    "payload_too_large",
   );
   // 1000 three-byte characters: 1000 UTF-16 units but 3000 bytes.
   const wide = JSON.stringify({ ...(await signedBody(result, T0)), padding: "€".repeat(1000) });
-  await assert.rejects(verifyCallback(wide, options({ maxBodyBytes: 2500 })), isCode("payload_too_large"));
-  assert.equal((await verifyCallback(big, options({ maxBodyBytes: 8192 }))).signature, "valid");
+  await assertRejectsWithCode(() => verifyCallback(wide, options({ maxBodyBytes: 2500 })), "payload_too_large");
+  assertStrictEquals((await verifyCallback(big, options({ maxBodyBytes: 8192 }))).signature, "valid");
+});
+
+test("verifyCallback() turns an upload that breaks off into body_unreadable, with the cause", async () => {
+  const broken = new Error("connection reset by peer");
+  let sent = false;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent) return controller.error(broken);
+      sent = true;
+      controller.enqueue(new TextEncoder().encode('{"ResultCode":'));
+    },
+  });
+  const request = new Request(
+    "https://partner.example/cb",
+    { method: "POST", body: stream, duplex: "half" } as RequestInit,
+  );
+  const error = await assertRejectsWithCode(() => verifyCallback(request, options()), "body_unreadable", /broke off/);
+  assertStrictEquals(error.cause, broken);
+});
+
+test("verifyCallback() turns a Request whose body was already read into body_unreadable, with the cause", async () => {
+  const request = post(JSON.stringify(await signedBody(result, T0)));
+  await request.text();
+  const error = await assertRejectsWithCode(
+    () => verifyCallback(request, options()),
+    "body_unreadable",
+    /already read/,
+  );
+  assert(error.cause instanceof TypeError, String(error.cause));
 });
 
 test("verifyCallback() rejects a body that is not JSON, or a JSON array, with unexpected_response", async () => {
-  await assert.rejects(verifyCallback(post("ResultCode=1012&signature=x"), options()), isCode("unexpected_response"));
-  await assert.rejects(verifyCallback("", options()), isCode("unexpected_response"));
-  await assert.rejects(verifyCallback(post("[1,2]"), options()), isCode("unexpected_response"));
-  await assert.rejects(verifyCallback([] as unknown as JsonObject, options()), isCode("unexpected_response"));
-  await assert.rejects(verifyCallback(42 as unknown as string, options()), isCode("invalid_argument"));
+  await assertRejectsWithCode(
+    () => verifyCallback(post("ResultCode=1012&signature=x"), options()),
+    "unexpected_response",
+  );
+  await assertRejectsWithCode(() => verifyCallback("", options()), "unexpected_response");
+  await assertRejectsWithCode(() => verifyCallback(post("[1,2]"), options()), "unexpected_response");
+  await assertRejectsWithCode(() => verifyCallback([] as unknown as JsonObject, options()), "unexpected_response");
+  await assertRejectsWithCode(() => verifyCallback(42 as unknown as string, options()), "invalid_argument");
 });
 
-test("verifyCallback() rejects a signed body of the wrong shape with schema, without echoing it", async () => {
-  const body = await signedBody({ ...result, IsFinalResult: ["yes"], FullName: "Ada Lovelace" }, T0);
-  await assert.rejects(
-    verifyCallback(body, options()),
-    isCode("schema", (e) => /IsFinalResult/.test(e.message) && e.body === undefined && !/Lovelace/.test(e.message)),
-  );
-  await assert.rejects(
-    verifyCallback(await signedBody({ job_complete: "yes", result }, T0), options()),
-    isCode("schema", (e) => /job_complete/.test(e.message)),
-  );
+test("verifyCallback() schema errors name the field and the expected type, never a value of the body", async () => {
+  const planted = "Zanzibar-7781-Q";
+  const bodies = [
+    { job_complete: planted, result: { ...result, FullName: planted } },
+    { job_complete: [planted], IsFinalResult: [planted] },
+    { job_complete: { note: planted }, history: [{ ResultText: [planted] }] },
+  ];
+  for (const [i, shape] of bodies.entries()) {
+    const error = await assertRejectsWithCode(
+      async () => verifyCallback(await signedBody(shape as JsonObject, T0), options()),
+      "schema",
+    );
+    assertMatch(error.message, /job_complete/);
+    assertMatch(error.message, /Expected/);
+    assertStrictEquals(error.body, undefined);
+    for (const text of [error.message, JSON.stringify(error.issues), JSON.stringify(error), String(error.stack)]) {
+      assert(!text.includes(planted), `body ${i} leaks into ${text.slice(0, 200)}`);
+      assert(!/received/i.test(text), `body ${i}: ${text.slice(0, 200)}`);
+    }
+  }
 });
 
 test("verifyCallback() refuses bad options", async () => {
   const body = await signedBody(result, T0);
-  await assert.rejects(verifyCallback(body, {} as never), isCode("invalid_argument"));
-  await assert.rejects(verifyCallback(body, options({ toleranceSeconds: -1 })), isCode("invalid_argument"));
-  await assert.rejects(verifyCallback(body, options({ toleranceSeconds: "300" })), isCode("invalid_argument"));
-  await assert.rejects(verifyCallback(body, options({ maxBodyBytes: 0 })), isCode("invalid_argument"));
-  await assert.rejects(verifyCallback(body, options({ replayGuard: {} })), isCode("invalid_argument"));
-  await assert.rejects(verifyCallback(body, options({ replayGuard: null })), isCode("invalid_argument"));
-  await assert.rejects(verifyCallback(body, options({ now: 5 })), isCode("invalid_argument"));
-  await assert.rejects(verifyCallback(body, options({ signal: "stop" })), isCode("invalid_argument"));
-  // A clock that returns no number must not make every timestamp look fresh.
-  await assert.rejects(verifyCallback(body, options({ now: () => Number.NaN })), isCode("invalid_argument"));
-  await assert.rejects(verifyCallback(body, options({ now: () => "soon" })), isCode("invalid_argument"));
+  for (
+    const bad of [
+      {} as never,
+      options({ toleranceSeconds: -1 }),
+      options({ toleranceSeconds: "300" }),
+      options({ maxBodyBytes: 0 }),
+      options({ rememberSeconds: 0 }),
+      options({ rememberSeconds: Infinity }),
+      options({ replayGuard: {} }),
+      options({ replayGuard: null }),
+      options({ replayGuard: { seen: () => Promise.resolve(false), remember: () => Promise.resolve() } }),
+      options({ now: 5 }),
+      options({ signal: "stop" }),
+      // A clock that returns no number must not make every timestamp look fresh.
+      options({ now: () => Number.NaN }),
+      options({ now: () => "soon" }),
+    ]
+  ) {
+    await assertRejectsWithCode(() => verifyCallback(body, bad), "invalid_argument");
+  }
+  await assertRejectsWithCode(() => verifyCallback(body, null as never), "invalid_argument");
 });

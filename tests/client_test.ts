@@ -1,6 +1,14 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
-import { createClient, createSigner, type FetchLike, getJobStatus, SmileIdError } from "../mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertNotMatch,
+  assertNotStrictEquals,
+  assertStrictEquals,
+  assertStringIncludes,
+} from "@std/assert";
+import { createClient, createSigner, type FetchLike, getJobStatus } from "../mod.ts";
+import { assertRejectsWithCode, assertThrowsWithCode } from "./_helpers.ts";
 
 const partnerId = "085";
 const apiKey = "client-test-secret-key-0123456789";
@@ -24,32 +32,27 @@ function fakeFetch(result: unknown = { ResultCode: "1012", PartnerParams: { user
   return { fetch, bodies, thisValues };
 }
 
-function isCode(code: string, message?: RegExp) {
-  return (error: unknown) =>
-    error instanceof SmileIdError && error.code === code && (message === undefined || message.test(error.message));
-}
-
 test("createClient().getJobStatus() sends a signed query and returns the verified status", async () => {
   const fake = fakeFetch();
   const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
   const status = await client.getJobStatus({ userId: "u", jobId: "j", includeHistory: true });
-  assert.equal(status.jobComplete, true);
-  assert.equal(typeof status.result === "object" && status.result.resultCode, "1012");
+  assertStrictEquals(status.jobComplete, true);
+  assertStrictEquals(typeof status.result === "object" && status.result.resultCode, "1012");
   const [body] = fake.bodies;
-  assert.ok(body);
-  assert.equal(body.partner_id, partnerId);
-  assert.equal(body.user_id, "u");
-  assert.equal(body.job_id, "j");
-  assert.equal(body.history, true);
-  assert.equal(body.image_links, false);
-  assert.equal(await serverSigner.verify(body.timestamp, body.signature), true);
+  assert(body);
+  assertStrictEquals(body.partner_id, partnerId);
+  assertStrictEquals(body.user_id, "u");
+  assertStrictEquals(body.job_id, "j");
+  assertStrictEquals(body.history, true);
+  assertStrictEquals(body.image_links, false);
+  assertStrictEquals(await serverSigner.verify(body.timestamp, body.signature), true);
 });
 
 test("createClient().getJobStatus() calls the injected fetch as a free function", async () => {
   const fake = fakeFetch();
   const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
   await client.getJobStatus({ userId: "u", jobId: "j" });
-  assert.deepEqual(fake.thisValues, [undefined]);
+  assertEquals(fake.thisValues, [undefined]);
 });
 
 test("createClient().getJobStatus() signs every call afresh", async () => {
@@ -65,24 +68,20 @@ test("createClient().getJobStatus() signs every call afresh", async () => {
     Date.now = realNow;
   }
   const [first, second] = fake.bodies;
-  assert.ok(first && second);
-  assert.notEqual(first.timestamp, second.timestamp);
-  assert.notEqual(first.signature, second.signature);
+  assert(first && second);
+  assertNotStrictEquals(first.timestamp, second.timestamp);
+  assertNotStrictEquals(first.signature, second.signature);
 });
 
 test("createClient().getJobStatus() maps a rejecting fetch to code transport", async () => {
   const cause = new TypeError("connection refused");
   const client = createClient({ partnerId, apiKey, fetch: () => Promise.reject(cause) });
-  await assert.rejects(client.getJobStatus({ userId: "u", jobId: "j" }), (error: unknown) => {
-    assert.ok(error instanceof SmileIdError);
-    assert.equal(error.code, "transport");
-    assert.equal(error.cause, cause);
-    assert.match(
-      error.message,
-      /POST https:\/\/testapi\.smileidentity\.com\/v1\/job_status failed before an answer arrived: connection refused/,
-    );
-    return true;
-  });
+  const error = await assertRejectsWithCode(
+    () => client.getJobStatus({ userId: "u", jobId: "j" }),
+    "transport",
+    /POST https:\/\/testapi\.smileidentity\.com\/v1\/job_status failed before an answer arrived: connection refused/,
+  );
+  assertStrictEquals(error.cause, cause);
 });
 
 test("createClient().getJobStatus() times out a fetch that never answers", async () => {
@@ -96,16 +95,20 @@ test("createClient().getJobStatus() times out a fetch that never answers", async
     });
   const client = createClient({ partnerId, apiKey, fetch: hanging, timeoutMs: 50 });
   const started = Date.now();
-  await assert.rejects(client.getJobStatus({ userId: "u", jobId: "j" }), isCode("timeout", /timed out after 50 ms/));
-  assert.ok(Date.now() - started < 2000);
-  assert.equal(aborted, true, "the fetch's signal is aborted");
+  await assertRejectsWithCode(
+    () => client.getJobStatus({ userId: "u", jobId: "j" }),
+    "timeout",
+    /timed out after 50 ms/,
+  );
+  assert(Date.now() - started < 2000);
+  assertStrictEquals(aborted, true, "the fetch's signal is aborted");
 });
 
 test("createClient().getJobStatus() times out even when fetch ignores its signal", async () => {
   let settle: (() => void) | undefined;
   const deaf: FetchLike = () => new Promise((resolve) => (settle = () => resolve(new Response("{}"))));
   const client = createClient({ partnerId, apiKey, fetch: deaf });
-  await assert.rejects(client.getJobStatus({ userId: "u", jobId: "j" }, { timeoutMs: 30 }), isCode("timeout"));
+  await assertRejectsWithCode(() => client.getJobStatus({ userId: "u", jobId: "j" }, { timeoutMs: 30 }), "timeout");
   settle?.();
 });
 
@@ -121,7 +124,7 @@ test("createClient().getJobStatus() times out a body that stalls", async () => {
       ),
     );
   const client = createClient({ partnerId, apiKey, fetch: stalling, timeoutMs: 50 });
-  await assert.rejects(client.getJobStatus({ userId: "u", jobId: "j" }), isCode("timeout"));
+  await assertRejectsWithCode(() => client.getJobStatus({ userId: "u", jobId: "j" }), "timeout");
 });
 
 test("createClient().getJobStatus() rejects with code aborted when the caller aborts", async () => {
@@ -131,45 +134,49 @@ test("createClient().getJobStatus() rejects with code aborted when the caller ab
   const client = createClient({ partnerId, apiKey, fetch: hanging });
   const pending = client.getJobStatus({ userId: "u", jobId: "j" }, { signal: controller.signal });
   controller.abort(new Error("user left"));
-  await assert.rejects(pending, (error: unknown) => {
-    return error instanceof SmileIdError && error.code === "aborted" && (error.cause as Error).message === "user left";
-  });
+  const error = await assertRejectsWithCode(() => pending, "aborted");
+  assertStrictEquals((error.cause as Error).message, "user left");
   const fake = fakeFetch();
   const again = createClient({ partnerId, apiKey, fetch: fake.fetch });
-  await assert.rejects(
-    again.getJobStatus({ userId: "u", jobId: "j" }, { signal: controller.signal }),
-    isCode("aborted"),
+  await assertRejectsWithCode(
+    () => again.getJobStatus({ userId: "u", jobId: "j" }, { signal: controller.signal }),
+    "aborted",
   );
-  assert.equal(fake.bodies.length, 0, "nothing is sent once aborted");
+  assertStrictEquals(fake.bodies.length, 0, "nothing is sent once aborted");
 });
 
 test("createClient().getJobStatus() rejects answers signed with another key", async () => {
   const forger = createSigner({ partnerId, apiKey: "not-the-key" });
   const forged: FetchLike = async () => Response.json({ job_complete: true, ...(await forger.sign()) });
   const client = createClient({ partnerId, apiKey, fetch: forged });
-  await assert.rejects(client.getJobStatus({ userId: "u", jobId: "j" }), isCode("signature_mismatch"));
+  await assertRejectsWithCode(() => client.getJobStatus({ userId: "u", jobId: "j" }), "signature_mismatch");
 });
 
 test("createClient().getJobStatus() surfaces Smile ID's error body", async () => {
   const unauthorized: FetchLike = () =>
     Promise.resolve(Response.json({ code: "2205", error: "You are not authorized to do that" }, { status: 401 }));
   const client = createClient({ partnerId, apiKey, fetch: unauthorized });
-  await assert.rejects(client.getJobStatus({ userId: "u", jobId: "j" }), (error: unknown) => {
-    return error instanceof SmileIdError && error.code === "http" && error.status === 401 && error.smileCode === "2205";
-  });
+  const error = await assertRejectsWithCode(() => client.getJobStatus({ userId: "u", jobId: "j" }), "http");
+  assertStrictEquals(error.status, 401);
+  assertStrictEquals(error.smileCode, "2205");
 });
 
 test("createClient().getJobStatus() refuses bad queries before sending", async () => {
   const fake = fakeFetch();
   const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
-  // deno-lint-ignore no-explicit-any
-  await assert.rejects(client.getJobStatus(undefined as any), isCode("invalid_argument", /query must be an object/));
-  await assert.rejects(client.getJobStatus({ userId: "", jobId: "j" }), isCode("invalid_argument", /User id/));
-  await assert.rejects(
-    client.getJobStatus({ userId: "u", jobId: "j" }, { timeoutMs: -1 }),
-    isCode("invalid_argument", /timeoutMs must be a positive number, got -1/),
+  await assertRejectsWithCode(
+    // deno-lint-ignore no-explicit-any
+    () => client.getJobStatus(undefined as any),
+    "invalid_argument",
+    /query must be an object/,
   );
-  assert.equal(fake.bodies.length, 0);
+  await assertRejectsWithCode(() => client.getJobStatus({ userId: "", jobId: "j" }), "invalid_argument", /User id/);
+  await assertRejectsWithCode(
+    () => client.getJobStatus({ userId: "u", jobId: "j" }, { timeoutMs: -1 }),
+    "invalid_argument",
+    /timeoutMs must be a positive number, got -1/,
+  );
+  assertStrictEquals(fake.bodies.length, 0);
 });
 
 test("createClient() refuses bad configuration at once", () => {
@@ -183,27 +190,156 @@ test("createClient() refuses bad configuration at once", () => {
   ];
   for (const [config, message] of cases) {
     // deno-lint-ignore no-explicit-any
-    assert.throws(() => createClient(config as any), isCode("invalid_argument", message), JSON.stringify(config));
+    assertThrowsWithCode(() => createClient(config as any), "invalid_argument", message, JSON.stringify(config));
   }
   // deno-lint-ignore no-explicit-any
-  assert.throws(() => createClient(null as any), isCode("invalid_argument"));
+  assertThrowsWithCode(() => createClient(null as any), "invalid_argument");
 });
 
 test("createClient() holds no copy of the API key text", () => {
   const client = createClient({ partnerId, apiKey, fetch: fakeFetch().fetch });
-  assert.doesNotMatch(JSON.stringify(client), new RegExp(apiKey));
-  assert.equal("apiKey" in client, false);
-  for (const value of Object.values(client)) assert.notEqual(value, apiKey);
-  assert.equal(client.partnerId, partnerId);
-  assert.equal(client.server, "https://testapi.smileidentity.com/v1");
+  assertNotMatch(JSON.stringify(client), new RegExp(apiKey));
+  assertStrictEquals("apiKey" in client, false);
+  for (const value of Object.values(client)) assertNotStrictEquals(value, apiKey);
+  assertStrictEquals(client.partnerId, partnerId);
+  assertStrictEquals(client.server, "https://testapi.smileidentity.com/v1");
 });
 
 test("getJobStatus() works as a plain function and rejects bad configuration", async () => {
   const fake = fakeFetch("Done");
   const status = await getJobStatus({ partnerId, apiKey, fetch: fake.fetch }, { userId: "u", jobId: "j" });
-  assert.equal(status.result, "Done");
-  await assert.rejects(
-    getJobStatus({ partnerId: "", apiKey, fetch: fake.fetch }, { userId: "u", jobId: "j" }),
-    isCode("invalid_argument"),
+  assertStrictEquals(status.result, "Done");
+  await assertRejectsWithCode(
+    () => getJobStatus({ partnerId: "", apiKey, fetch: fake.fetch }, { userId: "u", jobId: "j" }),
+    "invalid_argument",
   );
+});
+
+test("createClient().getJobStatus() names our field for the official SDKs' input names, before sending", async () => {
+  const fake = fakeFetch();
+  const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ user_id: "u", job_id: "j" }, "must use userId and jobId, not the official SDKs' user_id and job_id"],
+    [
+      { userId: "u", jobId: "j", return_history: true },
+      "must use includeHistory, not the official SDKs' return_history",
+    ],
+    [
+      { userId: "u", jobId: "j", return_image_links: true },
+      "must use includeImageLinks, not the official SDKs' return_image_links",
+    ],
+    [
+      { userId: "u", jobId: "j", return_images: true },
+      "must use includeImageLinks, not the official SDKs' return_images",
+    ],
+  ];
+  for (const [query, message] of cases) {
+    const error = await assertRejectsWithCode(
+      // deno-lint-ignore no-explicit-any
+      () => client.getJobStatus(query as any),
+      "invalid_argument",
+      undefined,
+      JSON.stringify(query),
+    );
+    assertStringIncludes(error.message, message);
+  }
+  assertStrictEquals(fake.bodies.length, 0);
+});
+
+test("createClient().getJobStatus() accepts numeric ids and binds the answer to them as strings", async () => {
+  const fake = fakeFetch({ ResultCode: "1012", PartnerParams: { user_id: 42, job_id: "7" } });
+  const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
+  const status = await client.getJobStatus({ userId: 42, jobId: 7 });
+  assertStrictEquals(status.jobComplete, true);
+  assertEquals([fake.bodies[0]?.user_id, fake.bodies[0]?.job_id], ["42", "7"]);
+});
+
+test("createClient().getJobStatus() refuses an answer whose result is another job's", async () => {
+  const fake = fakeFetch({ ResultCode: "1012", PartnerParams: { user_id: "someone-else", job_id: "j" } });
+  const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
+  const error = await assertRejectsWithCode(
+    () => client.getJobStatus({ userId: "u", jobId: "j" }),
+    "answer_mismatch",
+    /its result's PartnerParams\.user_id is not the query's; expected the queried user and job$/,
+  );
+  assertNotMatch(error.message, /someone-else/);
+});
+
+test("createClient().getJobStatus() refuses an answer a wrapping fetch got by following a redirect", async () => {
+  const fake = fakeFetch();
+  // A wrapper that follows redirects itself, as a user's fetch might: its answer says so.
+  const following: FetchLike = async (request) => {
+    const response = await fake.fetch(request);
+    Object.defineProperty(response, "redirected", { value: true });
+    return response;
+  };
+  const client = createClient({ partnerId, apiKey, fetch: following });
+  const error = await assertRejectsWithCode(
+    () => client.getJobStatus({ userId: "u", jobId: "j" }),
+    "http",
+    /came through a redirect that fetch followed: the signed request was re-sent to another address/,
+  );
+  assertStrictEquals(error.status, undefined);
+});
+
+test("createClient().getJobStatus() reports an unsigned 2xx error body with Smile ID's code", async () => {
+  const unsigned: FetchLike = () =>
+    Promise.resolve(Response.json({ code: "2205", error: "You are not authorized to do that" }));
+  const client = createClient({ partnerId, apiKey, fetch: unsigned });
+  const error = await assertRejectsWithCode(
+    () => client.getJobStatus({ userId: "u", jobId: "j" }),
+    "missing_signature",
+    /Smile ID answered HTTP 200 with error 2205 \("You are not authorized to do that"\) and no signature/,
+  );
+  assertEquals([error.smileCode, error.serverMessage], ["2205", "You are not authorized to do that"]);
+});
+
+test("createClient() adds a hint to HTTP 404 when its base URL does not end in /v1", async () => {
+  const notFound: FetchLike = () => Promise.resolve(new Response("Not Found", { status: 404 }));
+  const bare = createClient({ partnerId, apiKey, fetch: notFound, server: "https://proxy.example.com/smile" });
+  const error = await assertRejectsWithCode(
+    () => bare.getJobStatus({ userId: "u", jobId: "j" }),
+    "http",
+    /^Smile ID answered HTTP 404; expected .*; hint: the server URL "https:\/\/proxy\.example\.com\/smile" does not end in \/v1/,
+  );
+  assertStrictEquals(error.status, 404);
+  assertStrictEquals(error.body, "Not Found");
+  const proper = createClient({ partnerId, apiKey, fetch: notFound, server: "https://proxy.example.com/smile/v1" });
+  const plain = await assertRejectsWithCode(() => proper.getJobStatus({ userId: "u", jobId: "j" }), "http");
+  assertNotMatch(plain.message, /hint/);
+  assertThrowsWithCode(
+    () => createClient({ partnerId, apiKey, server: "https://testapi.smileidentity.com" }),
+    "invalid_argument",
+    /without the v1 API's path: use "https:\/\/testapi\.smileidentity\.com\/v1"/,
+  );
+});
+
+test("createClient().getJobStatus() verifies an answer signed with a Unix-millisecond timestamp", async () => {
+  const unixMs: FetchLike = async () =>
+    Response.json({
+      job_complete: false,
+      job_success: false,
+      code: "2314",
+      result: "No zip file received",
+      ...(await serverSigner.sign("1678216434434")),
+    });
+  const status = await createClient({ partnerId, apiKey, fetch: unixMs }).getJobStatus({ userId: "u", jobId: "j" });
+  assertEquals([status.timestamp, status.code, status.result], ["1678216434434", "2314", "No zip file received"]);
+});
+
+test("createClient().getJobStatus() accepts a fixture signed in the very millisecond of the request", async () => {
+  // A fixed answer whose timestamp happens to be the first request's: the client refuses it as
+  // an echo of its own pair, asks once more with a later timestamp, and then accepts it.
+  const requests: Array<Record<string, unknown>> = [];
+  let answer: Record<string, unknown> | undefined;
+  const fixture: FetchLike = async (request) => {
+    const sent = await request.json();
+    requests.push(sent);
+    answer ??= { job_complete: true, result: "ok", ...(await serverSigner.sign(sent.timestamp)) };
+    return Response.json(answer);
+  };
+  const status = await createClient({ partnerId, apiKey, fetch: fixture }).getJobStatus({ userId: "u", jobId: "j" });
+  assertStrictEquals(status.timestamp, requests[0]?.timestamp);
+  assertStrictEquals(requests.length, 2);
+  assert(Date.parse(String(requests[1]?.timestamp)) > Date.parse(String(requests[0]?.timestamp)), "signed later");
 });

@@ -1,7 +1,18 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertExists,
+  assertGreater,
+  assertLessOrEqual,
+  assertMatch,
+  assertNotStrictEquals,
+  assertRejects,
+  assertStrictEquals,
+} from "@std/assert";
 import { createClient, createSigner, type JsonObject, SmileIdError } from "../mod.ts";
 import { createFakeSmileId, type FakeSmileIdOptions } from "../src/testing/mod.ts";
+import { assertRejectsWithCode, assertThrowsWithCode } from "./_helpers.ts";
 import docsExample from "./testdata/job-status-docs-example.json" with { type: "json" };
 
 const partnerId = "085";
@@ -33,27 +44,23 @@ async function errorOf(response: Response): Promise<{ status: number; body: Json
   return { status: response.status, body: await response.json() };
 }
 
-function isCode(code: string, check?: (error: SmileIdError) => boolean) {
-  return (error: unknown) => error instanceof SmileIdError && error.code === code && (check?.(error) ?? true);
-}
-
 test("createFakeSmileId() answers the documented example with the job's own ids", async () => {
   const { fake, client } = setup();
   fake.addJob(query);
   const status = await client.getJobStatus(query);
-  assert.equal(status.jobComplete, true);
-  assert.equal(status.jobSuccess, true);
-  assert.equal(status.code, "2302");
-  assert.equal(status.history, undefined, "history only when asked for");
-  assert.equal(status.imageLinks, undefined, "image links only when asked for");
+  assertStrictEquals(status.jobComplete, true);
+  assertStrictEquals(status.jobSuccess, true);
+  assertStrictEquals(status.code, "2302");
+  assertStrictEquals(status.history, undefined, "history only when asked for");
+  assertStrictEquals(status.imageLinks, undefined, "image links only when asked for");
   const result = status.result;
-  assert.ok(typeof result === "object");
+  assert(typeof result === "object");
   const expected = structuredClone(docsExample.result) as JsonObject;
   expected.PartnerParams = { ...docsExample.result.PartnerParams, user_id: "user-1", job_id: "job-1" };
-  assert.deepEqual(result.raw, expected);
-  assert.equal(result.resultCode, "0810");
-  assert.equal(result.partnerParams?.userId, "user-1");
-  assert.equal(result.partnerParams?.jobId, "job-1");
+  assertEquals(result.raw, expected);
+  assertStrictEquals(result.resultCode, "0810");
+  assertStrictEquals(result.partnerParams?.userId, "user-1");
+  assertStrictEquals(result.partnerParams?.jobId, "job-1");
 });
 
 test("createFakeSmileId() honours history and image_links", async () => {
@@ -66,16 +73,16 @@ test("createFakeSmileId() honours history and image_links", async () => {
     imageLinks: { selfie_image: "https://example.invalid/selfie.jpg", liveness_images: ["a", "b"] },
   });
   const status = await client.getJobStatus({ ...query, includeHistory: true, includeImageLinks: true });
-  assert.equal(status.history?.length, 1);
-  assert.equal(status.history?.[0]?.resultText, " Enroll User", "the documented history entry, as printed");
-  assert.equal(status.history?.[0]?.partnerParams?.jobId, "job-1");
-  assert.match(String(status.imageLinks?.selfie_image), /^https:\/\/fake-smile-id\.invalid\/images\/job-1\//);
+  assertStrictEquals(status.history?.length, 1);
+  assertStrictEquals(status.history?.[0]?.resultText, " Enroll User", "the documented history entry, as printed");
+  assertStrictEquals(status.history?.[0]?.partnerParams?.jobId, "job-1");
+  assertMatch(String(status.imageLinks?.selfie_image), /^https:\/\/fake-smile-id\.invalid\/images\/job-1\//);
 
   const other = await client.getJobStatus({ userId: "user-2", jobId: "job-2", includeHistory: true });
-  assert.deepEqual(other.history?.map((entry) => entry.resultCode), ["0814"]);
-  assert.equal(other.imageLinks, undefined);
+  assertEquals(other.history?.map((entry) => entry.resultCode), ["0814"]);
+  assertStrictEquals(other.imageLinks, undefined);
   const links = await client.getJobStatus({ userId: "user-2", jobId: "job-2", includeImageLinks: true });
-  assert.deepEqual(links.imageLinks, {
+  assertEquals(links.imageLinks, {
     selfie_image: "https://example.invalid/selfie.jpg",
     liveness_images: ["a", "b"],
   });
@@ -86,27 +93,27 @@ test("createFakeSmileId() answers job_complete false until completesAfterMs has 
   const { fake, client } = setup({ now: () => clock });
   fake.addJob({ ...query, completesAfterMs: 3000 });
   const before = await client.getJobStatus({ ...query, includeHistory: true, includeImageLinks: true });
-  assert.equal(before.jobComplete, false);
-  assert.equal(before.jobSuccess, false);
-  assert.equal(before.result, undefined);
-  assert.deepEqual(before.history, []);
-  assert.deepEqual(before.imageLinks, {});
+  assertStrictEquals(before.jobComplete, false);
+  assertStrictEquals(before.jobSuccess, false);
+  assertStrictEquals(before.result, undefined);
+  assertEquals(before.history, []);
+  assertEquals(before.imageLinks, {});
   clock += 2999;
-  assert.equal((await client.getJobStatus(query)).jobComplete, false);
+  assertStrictEquals((await client.getJobStatus(query)).jobComplete, false);
   clock += 1;
   const after = await client.getJobStatus(query);
-  assert.equal(after.jobComplete, true);
-  assert.equal(after.jobSuccess, true);
-  assert.equal(typeof after.result, "object");
+  assertStrictEquals(after.jobComplete, true);
+  assertStrictEquals(after.jobSuccess, true);
+  assertStrictEquals(typeof after.result, "object");
 });
 
 test("completeJob() completes a job at once", async () => {
   const { fake, client } = setup();
   fake.addJob({ ...query, completesAfterMs: Infinity });
-  assert.equal((await client.getJobStatus(query)).jobComplete, false);
+  assertStrictEquals((await client.getJobStatus(query)).jobComplete, false);
   fake.completeJob("job-1");
-  assert.equal((await client.getJobStatus(query)).jobComplete, true);
-  assert.throws(() => fake.completeJob("nope"), isCode("invalid_argument"));
+  assertStrictEquals((await client.getJobStatus(query)).jobComplete, true);
+  assertThrowsWithCode(() => fake.completeJob("nope"), "invalid_argument");
 });
 
 test("createFakeSmileId() signs each answer with a fresh timestamp from its clock", async () => {
@@ -114,13 +121,13 @@ test("createFakeSmileId() signs each answer with a fresh timestamp from its cloc
   const { fake } = setup({ now: () => clock });
   fake.addJob(query);
   const first = await (await fake.fetch(post(await requestBody()))).json();
-  assert.equal(first.timestamp, "2024-05-01T10:00:00.000Z");
-  assert.equal(await signer.verify(first.timestamp, first.signature), true);
+  assertStrictEquals(first.timestamp, "2024-05-01T10:00:00.000Z");
+  assertStrictEquals(await signer.verify(first.timestamp, first.signature), true);
   clock += 1500;
   const second = await (await fake.fetch(post(await requestBody()))).json();
-  assert.equal(second.timestamp, "2024-05-01T10:00:01.500Z");
-  assert.notEqual(second.signature, first.signature);
-  assert.equal(await signer.verify(second.timestamp, second.signature), true);
+  assertStrictEquals(second.timestamp, "2024-05-01T10:00:01.500Z");
+  assertNotStrictEquals(second.signature, first.signature);
+  assertStrictEquals(await signer.verify(second.timestamp, second.signature), true);
 });
 
 test("createFakeSmileId() keeps a custom result, string results and job_success false", async () => {
@@ -132,35 +139,35 @@ test("createFakeSmileId() keeps a custom result, string results and job_success 
   });
   fake.addJob({ userId: "user-2", jobId: "job-2", result: "No zip uploaded" });
   const status = await client.getJobStatus({ ...query, includeHistory: true });
-  assert.equal(status.jobSuccess, false);
-  assert.ok(typeof status.result === "object");
-  assert.equal(status.result.resultCode, "1022");
-  assert.deepEqual(status.result.partnerParams?.raw, { user_id: "user-1", job_id: "job-1" }, "ids added when absent");
-  assert.deepEqual(status.history?.map((entry) => entry.resultCode), ["1022"], "history defaults to [result]");
-  assert.equal((await client.getJobStatus({ userId: "user-2", jobId: "job-2" })).result, "No zip uploaded");
+  assertStrictEquals(status.jobSuccess, false);
+  assert(typeof status.result === "object");
+  assertStrictEquals(status.result.resultCode, "1022");
+  assertEquals(status.result.partnerParams?.raw, { user_id: "user-1", job_id: "job-1" }, "ids added when absent");
+  assertEquals(status.history?.map((entry) => entry.resultCode), ["1022"], "history defaults to [result]");
+  assertStrictEquals((await client.getJobStatus({ userId: "user-2", jobId: "job-2" })).result, "No zip uploaded");
 });
 
 test("createFakeSmileId() accepts numeric ids and the old string flags, like the SDKs send them", async () => {
   const { fake } = setup();
   fake.addJob({ userId: "42", jobId: "7" });
   const response = await fake.fetch(post(await requestBody({ user_id: 42, job_id: 7, history: "true" })));
-  assert.equal(response.status, 200);
+  assertStrictEquals(response.status, 200);
   const body = await response.json();
-  assert.equal(body.job_complete, true);
-  assert.equal(body.history.length, 1);
+  assertStrictEquals(body.job_complete, true);
+  assertStrictEquals(body.history.length, 1);
 });
 
 test("createFakeSmileId() answers 404 for other paths and 405 for other methods", async () => {
   const { fake } = setup();
   const notFound = await fake.fetch(new Request("http://127.0.0.1/v1/upload", { method: "POST" }));
-  assert.equal(notFound.status, 404);
-  assert.match(String((await notFound.json()).error), /Not found/);
+  assertStrictEquals(notFound.status, 404);
+  assertMatch(String((await notFound.json()).error), /Not found/);
   const get = await fake.fetch(new Request(ENDPOINT));
-  assert.equal(get.status, 405);
-  assert.equal(get.headers.get("allow"), "POST");
+  assertStrictEquals(get.status, 405);
+  assertStrictEquals(get.headers.get("allow"), "POST");
   await get.body?.cancel();
   const put = await fake.fetch(post(await requestBody(), { method: "PUT" }));
-  assert.equal(put.status, 405);
+  assertStrictEquals(put.status, 405);
   await put.body?.cancel();
 });
 
@@ -174,15 +181,15 @@ test("createFakeSmileId() serves /v1/job_status under any origin and a configura
       body: JSON.stringify(await requestBody()),
     }),
   );
-  assert.equal(sandbox.status, 200);
+  assertStrictEquals(sandbox.status, 200);
   await sandbox.body?.cancel();
 
   const custom = createFakeSmileId({ partnerId, apiKey, basePath: "/smile/v1/" });
   custom.addJob(query);
   const client = createClient({ partnerId, apiKey, server: "http://localhost:9/smile/v1", fetch: custom.fetch });
-  assert.equal((await client.getJobStatus(query)).jobComplete, true);
+  assertStrictEquals((await client.getJobStatus(query)).jobComplete, true);
   const old = await custom.fetch(post(await requestBody()));
-  assert.equal(old.status, 404);
+  assertStrictEquals(old.status, 404);
   await old.body?.cancel();
 });
 
@@ -190,14 +197,14 @@ test("createFakeSmileId() refuses a body that is not JSON or not sent as JSON", 
   const { fake } = setup();
   fake.addJob(query);
   const plain = await fake.fetch(post(await requestBody(), { headers: { "content-type": "text/plain" } }));
-  assert.deepEqual((await errorOf(plain)).status, 415);
+  assertEquals((await errorOf(plain)).status, 415);
   const notJson = await errorOf(await fake.fetch(post("{user_id:")));
-  assert.deepEqual(notJson, { status: 400, body: { code: "2203", error: "Invalid JSON" } });
+  assertEquals(notJson, { status: 400, body: { code: "2203", error: "Invalid JSON" } });
   const array = await errorOf(await fake.fetch(post([await requestBody()])));
-  assert.equal(array.status, 400);
-  assert.equal(array.body.code, "2203");
+  assertStrictEquals(array.status, 400);
+  assertStrictEquals(array.body.code, "2203");
   const big = await fake.fetch(post({ ...(await requestBody()), padding: "x".repeat(1024 * 1024) }));
-  assert.equal(big.status, 413);
+  assertStrictEquals(big.status, 413);
   await big.body?.cancel();
 });
 
@@ -208,11 +215,11 @@ test("createFakeSmileId() answers 2213 for each missing or empty required field"
     const body = await requestBody();
     delete body[field];
     const answer = await errorOf(await fake.fetch(post(body)));
-    assert.equal(answer.status, 400, field);
-    assert.equal(answer.body.code, "2213", field);
-    assert.match(String(answer.body.error), new RegExp(field), field);
+    assertStrictEquals(answer.status, 400, field);
+    assertStrictEquals(answer.body.code, "2213", field);
+    assertMatch(String(answer.body.error), new RegExp(field), field);
     const empty = await errorOf(await fake.fetch(post(await requestBody({ [field]: "" }))));
-    assert.equal(empty.body.code, "2213", `empty ${field}`);
+    assertStrictEquals(empty.body.code, "2213", `empty ${field}`);
   }
 });
 
@@ -221,8 +228,8 @@ test("createFakeSmileId() answers 2204 for fields of the wrong type", async () =
   fake.addJob(query);
   for (const wrong of [{ user_id: { id: 1 } }, { signature: 44 }, { history: "yes" }, { image_links: 1 }]) {
     const answer = await errorOf(await fake.fetch(post(await requestBody(wrong))));
-    assert.equal(answer.status, 400, JSON.stringify(wrong));
-    assert.equal(answer.body.code, "2204", JSON.stringify(wrong));
+    assertStrictEquals(answer.status, 400, JSON.stringify(wrong));
+    assertStrictEquals(answer.body.code, "2204", JSON.stringify(wrong));
   }
 });
 
@@ -231,17 +238,17 @@ test("createFakeSmileId() answers 401 with code 2205 for a bad signature or anot
   fake.addJob(query);
   const expected = { status: 401, body: { code: "2205", error: "You are not authorized to do that" } };
   const otherKey = await createSigner({ partnerId, apiKey: "someone-else" }).sign();
-  assert.deepEqual(await errorOf(await fake.fetch(post(await requestBody({ ...otherKey })))), expected);
+  assertEquals(await errorOf(await fake.fetch(post(await requestBody({ ...otherKey })))), expected);
   const signed = await signer.sign("2024-01-01T00:00:00.000Z");
   const moved = { signature: signed.signature, timestamp: "2024-01-01T00:00:00.001Z" };
-  assert.deepEqual(await errorOf(await fake.fetch(post(await requestBody(moved)))), expected, "timestamp not signed");
+  assertEquals(await errorOf(await fake.fetch(post(await requestBody(moved)))), expected, "timestamp not signed");
   const as85 = await createSigner({ partnerId: "85", apiKey }).sign();
-  assert.deepEqual(
+  assertEquals(
     await errorOf(await fake.fetch(post(await requestBody({ ...as85, partner_id: "85" })))),
     expected,
     "085 and 85 are different partners",
   );
-  assert.deepEqual(
+  assertEquals(
     await errorOf(await fake.fetch(post(await requestBody({ signature: "not base64" })))),
     expected,
   );
@@ -251,33 +258,37 @@ test("createFakeSmileId() answers 401 with code 2205 for a bad signature or anot
     server: "http://127.0.0.1:8787/v1",
     fetch: fake.fetch,
   });
-  await assert.rejects(
-    client.getJobStatus(query),
-    isCode("http", (error) => error.status === 401 && error.smileCode === "2205"),
-  );
+  const error = await assertRejectsWithCode(() => client.getJobStatus(query), "http");
+  assertStrictEquals(error.status, 401);
+  assertStrictEquals(error.smileCode, "2205");
 });
 
 test("createFakeSmileId() answers 404 with code 2210 for an unknown job", async () => {
   const { fake, client } = setup();
   fake.addJob(query);
-  await assert.rejects(
-    client.getJobStatus({ userId: "user-1", jobId: "job-404" }),
-    isCode("http", (error) => error.status === 404 && error.smileCode === "2210"),
+  const missingJob = await assertRejectsWithCode(
+    () => client.getJobStatus({ userId: "user-1", jobId: "job-404" }),
+    "http",
   );
-  await assert.rejects(
-    client.getJobStatus({ userId: "someone-else", jobId: "job-1" }),
-    isCode("http", (error) => error.smileCode === "2210"),
-    "a job belongs to its user",
+  assertStrictEquals(missingJob.status, 404);
+  assertStrictEquals(missingJob.smileCode, "2210");
+  const message = "a job belongs to its user";
+  const otherUser = await assertRejectsWithCode(
+    () => client.getJobStatus({ userId: "someone-else", jobId: "job-1" }),
+    "http",
+    undefined,
+    message,
   );
+  assertStrictEquals(otherUser.smileCode, "2210", message);
 });
 
 test("createFakeSmileId() creates unknown jobs on first query when autoCreateJobs is set", async () => {
   let clock = 1_700_000_000_000;
   const { client } = setup({ now: () => clock, autoCreateJobs: { completesAfterMs: 1000 } });
-  assert.equal((await client.getJobStatus(query)).jobComplete, false);
+  assertStrictEquals((await client.getJobStatus(query)).jobComplete, false);
   clock += 1000;
-  assert.equal((await client.getJobStatus(query)).jobComplete, true);
-  await assert.rejects(client.getJobStatus({ userId: "other", jobId: "job-1" }), isCode("http"));
+  assertStrictEquals((await client.getJobStatus(query)).jobComplete, true);
+  await assertRejectsWithCode(() => client.getJobStatus({ userId: "other", jobId: "job-1" }), "http");
 });
 
 test("fake.fetch works unbound and with a URL and init like the global fetch", async () => {
@@ -289,8 +300,8 @@ test("fake.fetch works unbound and with a URL and init like the global fetch", a
     headers: { "content-type": "application/json; charset=utf-8" },
     body: JSON.stringify(await requestBody()),
   });
-  assert.equal(response.status, 200);
-  assert.equal((await response.json()).job_complete, true);
+  assertStrictEquals(response.status, 200);
+  assertStrictEquals((await response.json()).job_complete, true);
 });
 
 test("injectFault() answers a status for the next N calls, with Retry-After, then serves normally", async () => {
@@ -298,21 +309,20 @@ test("injectFault() answers a status for the next N calls, with Retry-After, the
   fake.addJob(query);
   fake.injectFault({ status: 503, times: 2, retryAfter: 3 });
   for (let i = 0; i < 2; i++) {
-    await assert.rejects(
-      client.getJobStatus(query),
-      isCode("http", (error) => error.status === 503 && error.retryAfterMs === 3000),
-    );
+    const error = await assertRejectsWithCode(() => client.getJobStatus(query), "http");
+    assertStrictEquals(error.status, 503);
+    assertStrictEquals(error.retryAfterMs, 3000);
   }
-  assert.equal((await client.getJobStatus(query)).jobComplete, true);
+  assertStrictEquals((await client.getJobStatus(query)).jobComplete, true);
 
   const date = new Date(Date.now() + 60_000).toUTCString();
   fake.injectFault({ status: 429, retryAfter: date, errorBody: { code: "2201", error: "Slow down" } });
-  await assert.rejects(
-    client.getJobStatus(query),
-    isCode("http", (error) =>
-      error.status === 429 && error.smileCode === "2201" && error.retryAfterMs !== undefined &&
-      error.retryAfterMs > 50_000 && error.retryAfterMs <= 60_000),
-  );
+  const error = await assertRejectsWithCode(() => client.getJobStatus(query), "http");
+  assertStrictEquals(error.status, 429);
+  assertStrictEquals(error.smileCode, "2201");
+  assertExists(error.retryAfterMs);
+  assertGreater(error.retryAfterMs, 50_000);
+  assertLessOrEqual(error.retryAfterMs, 60_000);
 });
 
 test("injectFault() corrupts answers: malformed, truncated, empty and badly signed", async () => {
@@ -322,40 +332,39 @@ test("injectFault() corrupts answers: malformed, truncated, empty and badly sign
   fake.injectFault({ body: "truncated" });
   fake.injectFault({ body: "empty" });
   fake.injectFault({ badSignature: true });
-  await assert.rejects(client.getJobStatus(query), isCode("unexpected_response", (e) => /doctype/.test(e.body ?? "")));
-  await assert.rejects(
-    client.getJobStatus(query),
-    isCode("unexpected_response", (e) => /^\{"job_complete"/.test(e.body ?? "")),
-  );
-  await assert.rejects(client.getJobStatus(query), isCode("unexpected_response"));
-  await assert.rejects(client.getJobStatus(query), isCode("signature_mismatch"));
-  assert.equal((await client.getJobStatus(query)).jobComplete, true, "faults are used up in order");
+  const malformed = await assertRejectsWithCode(() => client.getJobStatus(query), "unexpected_response");
+  assertMatch(malformed.body ?? "", /doctype/);
+  const truncated = await assertRejectsWithCode(() => client.getJobStatus(query), "unexpected_response");
+  assertMatch(truncated.body ?? "", /^\{"job_complete"/);
+  await assertRejectsWithCode(() => client.getJobStatus(query), "unexpected_response");
+  await assertRejectsWithCode(() => client.getJobStatus(query), "signature_mismatch");
+  assertStrictEquals((await client.getJobStatus(query)).jobComplete, true, "faults are used up in order");
 });
 
 test("injectFault() simulates network errors and latency, and clearFaults() drops pending faults", async () => {
   const { fake, client } = setup();
   fake.addJob(query);
   fake.injectFault({ networkError: true });
-  await assert.rejects(client.getJobStatus(query), isCode("transport"));
+  await assertRejectsWithCode(() => client.getJobStatus(query), "transport");
 
   fake.injectFault({ latencyMs: 60 });
   const started = Date.now();
-  assert.equal((await client.getJobStatus(query)).jobComplete, true);
-  assert.ok(Date.now() - started >= 55, `latency applied (${Date.now() - started} ms)`);
+  assertStrictEquals((await client.getJobStatus(query)).jobComplete, true);
+  assert(Date.now() - started >= 55, `latency applied (${Date.now() - started} ms)`);
 
   fake.injectFault({ latencyMs: 5000 });
-  await assert.rejects(client.getJobStatus(query, { timeoutMs: 30 }), isCode("timeout"));
+  await assertRejectsWithCode(() => client.getJobStatus(query, { timeoutMs: 30 }), "timeout");
   fake.injectFault({ latencyMs: 5000 });
   const controller = new AbortController();
   const pending = client.getJobStatus(query, { signal: controller.signal });
   controller.abort();
-  await assert.rejects(pending, isCode("aborted"));
+  await assertRejectsWithCode(() => pending, "aborted");
 
   fake.injectFault({ status: 500, times: Infinity });
   fake.clearFaults();
-  assert.equal((await client.getJobStatus(query)).jobComplete, true);
-  assert.throws(() => fake.injectFault({ times: 0, status: 500 }), isCode("invalid_argument"));
-  assert.throws(() => fake.injectFault({ status: 99 }), isCode("invalid_argument"));
+  assertStrictEquals((await client.getJobStatus(query)).jobComplete, true);
+  assertThrowsWithCode(() => fake.injectFault({ times: 0, status: 500 }), "invalid_argument");
+  assertThrowsWithCode(() => fake.injectFault({ status: 99 }), "invalid_argument");
 });
 
 test("fake.requests logs every request, and onRequest sees each as it is answered", async () => {
@@ -367,11 +376,11 @@ test("fake.requests logs every request, and onRequest sees each as it is answere
   clock = 2_000;
   await client.getJobStatus(query);
   fake.injectFault({ status: 502 });
-  await assert.rejects(client.getJobStatus(query));
+  await assertRejects(() => client.getJobStatus(query));
   await fake.fetch(new Request(ENDPOINT)).then((r) => r.body?.cancel());
-  assert.equal(fake.requests.length, 4);
-  assert.deepEqual(seen, [200, 200, 502, 405]);
-  assert.deepEqual(fake.requests[0], {
+  assertStrictEquals(fake.requests.length, 4);
+  assertEquals(seen, [200, 200, 502, 405]);
+  assertEquals(fake.requests[0], {
     at: 1_000,
     method: "POST",
     path: "/v1/job_status",
@@ -382,27 +391,27 @@ test("fake.requests logs every request, and onRequest sees each as it is answere
     jobComplete: false,
     faulted: false,
   });
-  assert.equal(fake.requests[1]?.jobComplete, true);
-  assert.equal(fake.requests[2]?.faulted, true);
+  assertStrictEquals(fake.requests[1]?.jobComplete, true);
+  assertStrictEquals(fake.requests[2]?.faulted, true);
   fake.clearRequests();
-  assert.equal(fake.requests.length, 0);
-  await assert.rejects(client.getJobStatus({ userId: "u", jobId: "missing" }));
-  assert.equal(fake.requests[0]?.smileCode, "2210");
-  assert.equal(fake.requests[0]?.jobId, "missing");
+  assertStrictEquals(fake.requests.length, 0);
+  await assertRejects(() => client.getJobStatus({ userId: "u", jobId: "missing" }));
+  assertStrictEquals(fake.requests[0]?.smileCode, "2210");
+  assertStrictEquals(fake.requests[0]?.jobId, "missing");
 });
 
 test("addJob() validates its input and refuses a job id twice", () => {
   const { fake } = setup();
   fake.addJob(query);
-  assert.throws(() => fake.addJob(query), isCode("invalid_argument", (e) => /already exists/.test(e.message)));
-  assert.throws(() => fake.addJob({ userId: "", jobId: "x" }), isCode("invalid_argument"));
-  assert.throws(() => fake.addJob({ userId: "u", jobId: "y", completesAfterMs: -1 }), isCode("invalid_argument"));
-  assert.throws(
+  assertThrowsWithCode(() => fake.addJob(query), "invalid_argument", /already exists/);
+  assertThrowsWithCode(() => fake.addJob({ userId: "", jobId: "x" }), "invalid_argument");
+  assertThrowsWithCode(() => fake.addJob({ userId: "u", jobId: "y", completesAfterMs: -1 }), "invalid_argument");
+  assertThrowsWithCode(
     () => fake.addJob({ userId: "u", jobId: "z", result: 42 as unknown as string }),
-    isCode("invalid_argument"),
+    "invalid_argument",
   );
-  assert.throws(() => createFakeSmileId({ partnerId: 85 as unknown as string, apiKey }), isCode("invalid_argument"));
-  assert.throws(() => createFakeSmileId({ partnerId, apiKey: "" }), isCode("invalid_argument"));
+  assertThrowsWithCode(() => createFakeSmileId({ partnerId: 85 as unknown as string, apiKey }), "invalid_argument");
+  assertThrowsWithCode(() => createFakeSmileId({ partnerId, apiKey: "" }), "invalid_argument");
 });
 
 test("sendCallback() posts the signed result to a handler the way Smile ID does", async () => {
@@ -414,19 +423,19 @@ test("sendCallback() posts the signed result to a handler the way Smile ID does"
     received = { method: request.method, type: request.headers.get("content-type"), body: await request.json() };
     return new Response("ok");
   });
-  assert.equal(await response.text(), "ok");
-  assert.ok(received);
-  assert.equal(received.method, "POST");
-  assert.equal(received.type, "application/json");
+  assertStrictEquals(await response.text(), "ok");
+  assert(received);
+  assertStrictEquals(received.method, "POST");
+  assertStrictEquals(received.type, "application/json");
   const { signature, timestamp, ...result } = received.body;
-  assert.equal(timestamp, "2024-05-01T10:00:00.000Z");
-  assert.equal(await signer.verify(timestamp, signature), true);
-  assert.equal(result.ResultCode, "0810");
-  assert.deepEqual((result.PartnerParams as JsonObject).job_id, "job-1");
-  assert.equal("job_complete" in result, false, "a bare result, not a job-status answer");
+  assertStrictEquals(timestamp, "2024-05-01T10:00:00.000Z");
+  assertStrictEquals(await signer.verify(timestamp, signature), true);
+  assertStrictEquals(result.ResultCode, "0810");
+  assertEquals((result.PartnerParams as JsonObject).job_id, "job-1");
+  assertStrictEquals("job_complete" in result, false, "a bare result, not a job-status answer");
   clock += 1;
   const again = await fake.buildCallback("job-1");
-  assert.equal(again.timestamp, "2024-05-01T10:00:00.001Z");
+  assertStrictEquals(again.timestamp, "2024-05-01T10:00:00.001Z");
 });
 
 test("buildCallback() forges, back-dates and re-envelopes callbacks for handler tests", async () => {
@@ -434,24 +443,24 @@ test("buildCallback() forges, back-dates and re-envelopes callbacks for handler 
   fake.addJob(query);
   fake.addJob({ userId: "user-2", jobId: "job-2", result: "No zip uploaded" });
   const forged = await fake.buildCallback("job-1", { badSignature: true });
-  assert.equal(await signer.verify(forged.timestamp, forged.signature), false);
+  assertStrictEquals(await signer.verify(forged.timestamp, forged.signature), false);
   const literal = await fake.buildCallback("job-1", { signature: "AAAA" });
-  assert.equal(literal.signature, "AAAA");
+  assertStrictEquals(literal.signature, "AAAA");
   const stale = await fake.buildCallback("job-1", { timestamp: "2020-01-01T00:00:00.000Z" });
-  assert.equal(stale.timestamp, "2020-01-01T00:00:00.000Z");
-  assert.equal(await signer.verify(stale.timestamp, stale.signature), true);
+  assertStrictEquals(stale.timestamp, "2020-01-01T00:00:00.000Z");
+  assertStrictEquals(await signer.verify(stale.timestamp, stale.signature), true);
   const tampered = await fake.buildCallback("job-1", { overrides: { ResultCode: "1012" } });
-  assert.equal(tampered.ResultCode, "1012");
-  assert.equal(
+  assertStrictEquals(tampered.ResultCode, "1012");
+  assertStrictEquals(
     await signer.verify(tampered.timestamp, tampered.signature),
     true,
     "the signature does not cover the body",
   );
   const enveloped = await fake.buildCallback("job-2", { envelope: "job_status" });
-  assert.equal(enveloped.job_complete, true);
-  assert.equal(enveloped.result, "No zip uploaded");
-  await assert.rejects(fake.buildCallback("job-2"), isCode("invalid_argument", (e) => /envelope/.test(e.message)));
-  await assert.rejects(fake.buildCallback("nope"), isCode("invalid_argument"));
+  assertStrictEquals(enveloped.job_complete, true);
+  assertStrictEquals(enveloped.result, "No zip uploaded");
+  await assertRejectsWithCode(() => fake.buildCallback("job-2"), "invalid_argument", /envelope/);
+  await assertRejectsWithCode(() => fake.buildCallback("nope"), "invalid_argument");
 });
 
 test("sendCallback() posts to a URL through the given fetch without following redirects", async () => {
@@ -464,11 +473,11 @@ test("sendCallback() posts to a URL through the given fetch without following re
       return Promise.resolve(new Response(null, { status: 204 }));
     },
   });
-  assert.equal(response.status, 204);
-  assert.equal(seen?.url, "https://partner.example/smile/callback");
-  assert.equal(seen?.redirect, "manual");
+  assertStrictEquals(response.status, 204);
+  assertStrictEquals(seen?.url, "https://partner.example/smile/callback");
+  assertStrictEquals(seen?.redirect, "manual");
   const body = await seen?.json();
-  assert.equal(await signer.verify(body.timestamp, body.signature), true);
+  assertStrictEquals(await signer.verify(body.timestamp, body.signature), true);
 });
 
 test("sendCallback() and verifyCallback() agree: genuine accepted and confirmed, forgeries rejected", async () => {
@@ -478,8 +487,8 @@ test("sendCallback() and verifyCallback() agree: genuine accepted and confirmed,
   const outcomes: string[] = [];
   const handler = async (request: Request) => {
     try {
-      const verified = await client.verifyCallback(request, { confirm: true });
-      outcomes.push(`ok ${verified.payload.jobId} ${verified.mismatches?.join(",") || "-"}`);
+      const verified = await client.verifyCallback(request, { confirm: true, replayGuard: false });
+      outcomes.push(`ok ${verified.payload.jobId} ${verified.mismatches?.map((m) => m.path).join(",") || "-"}`);
       return new Response(null, { status: 204 });
     } catch (error) {
       outcomes.push(error instanceof SmileIdError ? error.code : String(error));
@@ -487,20 +496,89 @@ test("sendCallback() and verifyCallback() agree: genuine accepted and confirmed,
     }
   };
   const genuine = await fake.buildCallback("job-1");
-  assert.equal((await fake.sendCallback("job-1", handler)).status, 204);
+  assertStrictEquals((await fake.sendCallback("job-1", handler)).status, 204);
   await handler(new Request("http://localhost/cb", { method: "POST", body: JSON.stringify(genuine) }));
   await handler(new Request("http://localhost/cb", { method: "POST", body: JSON.stringify(genuine) }));
   await fake.sendCallback("job-1", handler, { badSignature: true });
   await fake.sendCallback("job-1", handler, { timestamp: new Date(Date.now() - 3_600_000).toISOString() });
   await fake.sendCallback("job-1", handler, { envelope: "job_status" });
   await fake.sendCallback("job-1", handler, { overrides: { ResultCode: "1012" } });
-  assert.deepEqual(outcomes, [
+  assertEquals(outcomes, [
     "ok job-1 -",
     "ok job-1 -",
-    "replayed",
+    "ok job-1 -",
     "signature_mismatch",
-    "stale_timestamp",
+    "ok job-1 -",
     "ok job-1 -",
     "ok job-1 ResultCode",
   ]);
+});
+
+test("createFakeSmileId() accepts a request without Content-Type or with an empty one, as the PHP SDK sends", async () => {
+  const { fake } = setup();
+  fake.addJob(query);
+  const bytes = new TextEncoder().encode(JSON.stringify(await requestBody()));
+  // A Uint8Array body gets no Content-Type, unlike a string body (text/plain).
+  const bare = new Request(ENDPOINT, { method: "POST", body: bytes });
+  assertStrictEquals(bare.headers.get("content-type"), null);
+  const empty = new Request(ENDPOINT, { method: "POST", headers: { "content-type": "" }, body: bytes });
+  for (const request of [bare, empty]) {
+    const response = await fake.fetch(request);
+    assertStrictEquals(response.status, 200);
+    const body = await response.json();
+    assertStrictEquals(body.job_complete, true);
+    assertStrictEquals(await signer.verify(body.timestamp, body.signature), true);
+  }
+  // What it still refuses, on purpose: a declared Content-Type that is not JSON.
+  for (const type of ["text/plain", "application/x-www-form-urlencoded"]) {
+    const refused = await errorOf(await fake.fetch(post(await requestBody(), { headers: { "content-type": type } })));
+    assertEquals([refused.status, refused.body.code], [415, "2203"], type);
+  }
+});
+
+test("addJob({ missingZip: true }) answers Smile ID's 2314 with job_complete false and a string result", async () => {
+  let clock = Date.parse("2024-05-01T10:00:00.000Z");
+  const { fake, client } = setup({ now: () => clock });
+  fake.addJob({ ...query, missingZip: true });
+  for (let i = 0; i < 2; i++) {
+    const status = await client.getJobStatus(query);
+    assertEquals(
+      [status.jobComplete, status.jobSuccess, status.code, status.result],
+      [false, false, "2314", "No zip file received"],
+    );
+    clock += 3_600_000; // never completes by itself
+  }
+  fake.completeJob("job-1");
+  const done = await client.getJobStatus(query);
+  assertEquals([done.jobComplete, done.code], [true, "2302"]);
+  fake.addJob({ userId: "user-2", jobId: "job-2", missingZip: true, completesAfterMs: 1000 });
+  assertStrictEquals((await client.getJobStatus({ userId: "user-2", jobId: "job-2" })).code, "2314");
+  clock += 1000;
+  assertStrictEquals((await client.getJobStatus({ userId: "user-2", jobId: "job-2" })).jobComplete, true);
+  // deno-lint-ignore no-explicit-any
+  assertThrowsWithCode(() => fake.addJob({ userId: "u", jobId: "j", missingZip: "yes" as any }), "invalid_argument");
+});
+
+test("addJob({ appearsAfterMs }) answers like an unknown job (404, 2210) until the job appears", async () => {
+  let clock = Date.parse("2024-05-01T10:00:00.000Z");
+  const { fake, client } = setup({ now: () => clock });
+  fake.addJob({ ...query, appearsAfterMs: 2000 });
+  const error = await assertRejectsWithCode(() => client.getJobStatus(query), "http");
+  assertEquals([error.status, error.smileCode], [404, "2210"]);
+  clock += 2000;
+  assertStrictEquals((await client.getJobStatus(query)).jobComplete, true);
+  fake.addJob({ userId: "user-2", jobId: "job-2", appearsAfterMs: 60_000 });
+  fake.completeJob("job-2");
+  assertStrictEquals((await client.getJobStatus({ userId: "user-2", jobId: "job-2" })).jobComplete, true);
+  assertThrowsWithCode(() => fake.addJob({ userId: "u", jobId: "j", appearsAfterMs: -1 }), "invalid_argument");
+});
+
+test("createFakeSmileId() never answers with the request's own timestamp", async () => {
+  const at = Date.parse("2024-05-01T10:00:00.000Z");
+  const { fake } = setup({ now: () => at });
+  fake.addJob(query);
+  const sent = await signer.sign(new Date(at));
+  const answer = await (await fake.fetch(post(await requestBody({ ...sent })))).json();
+  assertStrictEquals(answer.timestamp, "2024-05-01T10:00:00.001Z");
+  assertStrictEquals(await signer.verify(answer.timestamp, answer.signature), true);
 });

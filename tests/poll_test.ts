@@ -1,5 +1,5 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertGreater, assertInstanceOf, assertRejects, assertStrictEquals } from "@std/assert";
 import {
   createClient,
   createSigner,
@@ -11,9 +11,12 @@ import {
   pollDelays,
   type PollProgress,
   SmileIdError,
+  type SmileIdErrorCode,
   waitForJobStatus,
   type WaitOptions,
 } from "../mod.ts";
+import { createFakeSmileId } from "../src/testing/mod.ts";
+import { assertRejectsWithCode, assertThrowsWithCode } from "./_helpers.ts";
 
 const partnerId = "085";
 const apiKey = "poll-test-secret-key-0123456789";
@@ -69,22 +72,18 @@ function errorResponse(status: number, body: JsonObject, headers: Record<string,
   return Response.json(body, { status, headers });
 }
 
-function isCode(code: string, check: (error: SmileIdError) => boolean = () => true) {
-  return (error: unknown) => error instanceof SmileIdError && error.code === code && check(error);
-}
-
 test("waitForJobStatus() returns the status once the job completes after N attempts, signing each afresh", async () => {
   const { fetch, bodies } = smileFetch([processing, processing, complete]);
   const client = createClient({ partnerId, apiKey, fetch });
   const { clock, sleeps } = virtualClock();
   const status = await waitForJobStatus(client, query, { clock, random: noJitter });
-  assert.equal(status.jobComplete, true);
-  assert.equal(status.code, "2302");
-  assert.equal(bodies.length, 3);
-  assert.deepEqual(sleeps, [2000, 3000]);
+  assertStrictEquals(status.jobComplete, true);
+  assertStrictEquals(status.code, "2302");
+  assertStrictEquals(bodies.length, 3);
+  assertEquals(sleeps, [2000, 3000]);
   for (const body of bodies) {
-    assert.equal(body.user_id, "user-1");
-    assert.equal(await smile.verify(body.timestamp, body.signature), true);
+    assertStrictEquals(body.user_id, "user-1");
+    assertStrictEquals(await smile.verify(body.timestamp, body.signature), true);
   }
 });
 
@@ -98,8 +97,8 @@ test("waitForJobStatus() checks at once, then waits 2 s growing by 1.5 up to 8 s
   };
   const { clock, sleeps } = virtualClock();
   await waitForJobStatus(reader, query, { clock, random: noJitter });
-  assert.equal(calls, 8);
-  assert.deepEqual(sleeps, [2000, 3000, 4500, 6750, 8000, 8000, 8000]);
+  assertStrictEquals(calls, 8);
+  assertEquals(sleeps, [2000, 3000, 4500, 6750, 8000, 8000, 8000]);
 });
 
 test("waitForJobStatus() calls onProgress after every attempt", async () => {
@@ -108,32 +107,33 @@ test("waitForJobStatus() calls onProgress after every attempt", async () => {
   const { clock } = virtualClock();
   const progress: PollProgress[] = [];
   await waitForJobStatus(client, query, { clock, random: noJitter, onProgress: (p) => progress.push(p) });
-  assert.deepEqual(progress.map((p) => [p.attempt, p.elapsedMs, p.nextDelayMs]), [
+  assertEquals(progress.map((p) => [p.attempt, p.elapsedMs, p.nextDelayMs]), [
     [1, 0, 2000],
     [2, 2000, 3000],
     [3, 5000, undefined],
   ]);
-  assert.equal(progress[0]?.status?.jobComplete, false);
-  assert.equal(progress[0]?.error, undefined);
-  assert.equal(progress[1]?.status, undefined);
-  assert.equal(progress[1]?.error?.code, "transport");
-  assert.equal(progress[2]?.status?.jobComplete, true);
+  assertStrictEquals(progress[0]?.status?.jobComplete, false);
+  assertStrictEquals(progress[0]?.error, undefined);
+  assertStrictEquals(progress[1]?.status, undefined);
+  assertStrictEquals(progress[1]?.error?.code, "transport");
+  assertStrictEquals(progress[2]?.status?.jobComplete, true);
 });
 
 test("waitForJobStatus() rejects with code timeout carrying the last status and the attempt count", async () => {
   const { fetch } = smileFetch([processing]);
   const client = createClient({ partnerId, apiKey, fetch });
   const { clock, sleeps } = virtualClock();
-  await assert.rejects(
-    waitForJobStatus(client, query, { clock, random: noJitter, timeoutMs: 10_000 }),
-    isCode("timeout", (error) => {
-      const last = error.lastStatus as JobStatus;
-      return error.attempts === 4 && last.jobComplete === false && last.result === "No zip uploaded" &&
-        /4 attempts/.test(error.message);
-    }),
+  const error = await assertRejectsWithCode(
+    () => waitForJobStatus(client, query, { clock, random: noJitter, timeoutMs: 10_000 }),
+    "timeout",
+    /4 attempts/,
   );
+  assertStrictEquals(error.attempts, 4);
+  const last = error.lastStatus as JobStatus;
+  assertStrictEquals(last.jobComplete, false);
+  assertStrictEquals(last.result, "No zip uploaded");
   // The last wait is cut to what is left of the deadline.
-  assert.deepEqual(sleeps, [2000, 3000, 4500, 500]);
+  assertEquals(sleeps, [2000, 3000, 4500, 500]);
 });
 
 test("waitForJobStatus() gives each request only the time left before the deadline", async () => {
@@ -146,27 +146,30 @@ test("waitForJobStatus() gives each request only the time left before the deadli
       return Promise.resolve({ jobComplete: false } as JobStatus);
     },
   };
-  await assert.rejects(
-    waitForJobStatus(reader, query, { clock, random: noJitter, timeoutMs: 5000 }),
-    isCode("timeout", (error) => error.attempts === 2),
+  const error = await assertRejectsWithCode(
+    () => waitForJobStatus(reader, query, { clock, random: noJitter, timeoutMs: 5000 }),
+    "timeout",
   );
+  assertStrictEquals(error.attempts, 2);
   // 5000 at once; then 0.7 s of request and a 2 s wait leave 2300. The next wait is cut to the
   // 1600 ms left, so no third request starts.
-  assert.deepEqual(timeouts, [5000, 2300]);
+  assertEquals(timeouts, [5000, 2300]);
 });
 
 test("waitForJobStatus() cuts a request in flight at the deadline", async () => {
   const { fetch, bodies } = smileFetch([processing, "hang"]);
   const client = createClient({ partnerId, apiKey, fetch });
   const started = Date.now();
-  await assert.rejects(
-    client.waitForJobStatus(query, { intervalMs: 5, timeoutMs: 150 }),
-    isCode("timeout", (error) =>
-      error.attempts === 2 && (error.lastStatus as JobStatus).jobComplete === false &&
-      error.cause instanceof SmileIdError && error.cause.code === "timeout"),
+  const error = await assertRejectsWithCode(
+    () => client.waitForJobStatus(query, { intervalMs: 5, timeoutMs: 150 }),
+    "timeout",
   );
-  assert.equal(bodies.length, 2);
-  assert.ok(Date.now() - started < 2000, "the hanging request did not outlive the deadline");
+  assertStrictEquals(error.attempts, 2);
+  assertStrictEquals((error.lastStatus as JobStatus).jobComplete, false);
+  assertInstanceOf(error.cause, SmileIdError);
+  assertStrictEquals(error.cause.code, "timeout");
+  assertStrictEquals(bodies.length, 2);
+  assert(Date.now() - started < 2000, "the hanging request did not outlive the deadline");
 });
 
 test("waitForJobStatus() retries a single request that timed out before the deadline", async () => {
@@ -178,9 +181,9 @@ test("waitForJobStatus() retries a single request that timed out before the dead
     timeoutMs: 5000,
     onProgress: (p) => progress.push(p),
   });
-  assert.equal(status.jobComplete, true);
-  assert.equal(bodies.length, 2);
-  assert.equal(progress[0]?.error?.code, "timeout");
+  assertStrictEquals(status.jobComplete, true);
+  assertStrictEquals(bodies.length, 2);
+  assertStrictEquals(progress[0]?.error?.code, "timeout");
 });
 
 test("waitForJobStatus() rejects with code aborted when aborted while waiting, leaving no timer", async () => {
@@ -188,44 +191,44 @@ test("waitForJobStatus() rejects with code aborted when aborted while waiting, l
   const client = createClient({ partnerId, apiKey, fetch });
   const controller = new AbortController();
   const started = Date.now();
-  await assert.rejects(
-    client.waitForJobStatus(query, {
-      intervalMs: 60_000, // real clock: only an abortable sleep ends this test quickly
-      signal: controller.signal,
-      onProgress: () => queueMicrotask(() => controller.abort(new Error("user left"))),
-    }),
-    isCode("aborted", (error) => error.attempts === 1 && (error.lastStatus as JobStatus).jobComplete === false),
+  const error = await assertRejectsWithCode(
+    () =>
+      client.waitForJobStatus(query, {
+        intervalMs: 60_000, // real clock: only an abortable sleep ends this test quickly
+        signal: controller.signal,
+        onProgress: () => queueMicrotask(() => controller.abort(new Error("user left"))),
+      }),
+    "aborted",
   );
-  assert.equal(bodies.length, 1);
-  assert.ok(Date.now() - started < 2000);
+  assertStrictEquals(error.attempts, 1);
+  assertStrictEquals((error.lastStatus as JobStatus).jobComplete, false);
+  assertStrictEquals(bodies.length, 1);
+  assert(Date.now() - started < 2000);
 });
 
 test("waitForJobStatus() rejects with code aborted when aborted during a request", async () => {
   const controller = new AbortController();
-  const { fetch, bodies } = smileFetch([processing, "hang"]);
+  const { fetch: smile, bodies } = smileFetch([processing, "hang"]);
+  // Aborts once the 2nd request has reached fetch (and hangs there), whatever the machine's load.
+  const fetch: FetchLike = (request, init) => {
+    if (bodies.length === 1) setTimeout(() => controller.abort(), 5);
+    return smile(request, init);
+  };
   const client = createClient({ partnerId, apiKey, fetch });
   const { clock } = virtualClock();
-  await assert.rejects(
-    client.waitForJobStatus(query, {
-      clock,
-      signal: controller.signal,
-      onProgress: (p) => {
-        if (p.attempt === 1) setTimeout(() => controller.abort(), 5); // fires during the hanging 2nd request
-      },
-    }),
-    isCode("aborted"),
-  );
-  assert.equal(bodies.length, 2);
+  await assertRejectsWithCode(() => client.waitForJobStatus(query, { clock, signal: controller.signal }), "aborted");
+  assertStrictEquals(bodies.length, 2);
 });
 
 test("waitForJobStatus() with an already aborted signal sends nothing", async () => {
   const { fetch, bodies } = smileFetch([complete]);
   const client = createClient({ partnerId, apiKey, fetch });
-  await assert.rejects(
-    client.waitForJobStatus(query, { signal: AbortSignal.abort() }),
-    isCode("aborted", (error) => error.attempts === 0),
+  const error = await assertRejectsWithCode(
+    () => client.waitForJobStatus(query, { signal: AbortSignal.abort() }),
+    "aborted",
   );
-  assert.equal(bodies.length, 0);
+  assertStrictEquals(error.attempts, 0);
+  assertStrictEquals(bodies.length, 0);
 });
 
 test("waitForJobStatus() honours Retry-After in seconds", async () => {
@@ -233,9 +236,9 @@ test("waitForJobStatus() honours Retry-After in seconds", async () => {
   const client = createClient({ partnerId, apiKey, fetch });
   const { clock, sleeps } = virtualClock();
   const status = await waitForJobStatus(client, query, { clock, random: noJitter });
-  assert.equal(status.jobComplete, true);
-  assert.equal(bodies.length, 2);
-  assert.deepEqual(sleeps, [7000]);
+  assertStrictEquals(status.jobComplete, true);
+  assertStrictEquals(bodies.length, 2);
+  assertEquals(sleeps, [7000]);
 });
 
 test("waitForJobStatus() honours Retry-After as an HTTP date", async () => {
@@ -244,8 +247,8 @@ test("waitForJobStatus() honours Retry-After as an HTTP date", async () => {
   const client = createClient({ partnerId, apiKey, fetch });
   const { clock, sleeps } = virtualClock();
   await waitForJobStatus(client, query, { clock, random: noJitter });
-  assert.equal(sleeps.length, 1);
-  assert.ok(sleeps[0]! > 15_000 && sleeps[0]! <= 20_000, `waited ${sleeps[0]} ms`);
+  assertStrictEquals(sleeps.length, 1);
+  assert(sleeps[0]! > 15_000 && sleeps[0]! <= 20_000, `waited ${sleeps[0]} ms`);
 });
 
 test("waitForJobStatus() never waits less than the schedule when Retry-After is shorter", async () => {
@@ -253,21 +256,23 @@ test("waitForJobStatus() never waits less than the schedule when Retry-After is 
   const client = createClient({ partnerId, apiKey, fetch });
   const { clock, sleeps } = virtualClock();
   await waitForJobStatus(client, query, { clock, random: noJitter });
-  assert.deepEqual(sleeps, [2000]);
+  assertEquals(sleeps, [2000]);
 });
 
 test("waitForJobStatus() gives up at once when Retry-After lies beyond the deadline", async () => {
   const { fetch, bodies } = smileFetch([errorResponse(429, {}, { "retry-after": "600" }), complete]);
   const client = createClient({ partnerId, apiKey, fetch });
   const { clock, sleeps } = virtualClock();
-  await assert.rejects(
-    waitForJobStatus(client, query, { clock, timeoutMs: 60_000 }),
-    isCode("timeout", (error) =>
-      error.attempts === 1 && /Retry-After/.test(error.message) &&
-      error.cause instanceof SmileIdError && error.cause.status === 429),
+  const error = await assertRejectsWithCode(
+    () => waitForJobStatus(client, query, { clock, timeoutMs: 60_000 }),
+    "timeout",
+    /Retry-After/,
   );
-  assert.equal(bodies.length, 1);
-  assert.deepEqual(sleeps, []);
+  assertStrictEquals(error.attempts, 1);
+  assertInstanceOf(error.cause, SmileIdError);
+  assertStrictEquals(error.cause.status, 429);
+  assertStrictEquals(bodies.length, 1);
+  assertEquals(sleeps, []);
 });
 
 test("waitForJobStatus() retries transport failures and HTTP 429, 500, 502, 503, 504", async () => {
@@ -289,9 +294,9 @@ test("waitForJobStatus() retries transport failures and HTTP 429, 500, 502, 503,
     timeoutMs: 600_000,
     onProgress: (p) => progress.push(p),
   });
-  assert.equal(status.jobComplete, true);
-  assert.equal(bodies.length, 7);
-  assert.deepEqual(progress.map((p) => p.error?.status ?? p.error?.code), [
+  assertStrictEquals(status.jobComplete, true);
+  assertStrictEquals(bodies.length, 7);
+  assertEquals(progress.map((p) => p.error?.status ?? p.error?.code), [
     "transport",
     429,
     500,
@@ -304,29 +309,34 @@ test("waitForJobStatus() retries transport failures and HTTP 429, 500, 502, 503,
 
 test("waitForJobStatus() does not retry permanent errors", async () => {
   const wrongKey = createSigner({ partnerId, apiKey: "another-key" });
-  const cases: Array<[string, Answer, (error: unknown) => boolean]> = [
+  // Each case: its name, the first answer, the error's code, and the status and Smile ID code where checked.
+  const cases: Array<[string, Answer, SmileIdErrorCode, number?, string?]> = [
     [
       "HTTP 401 with Smile ID 2205",
       errorResponse(401, { code: "2205", error: "You are not authorized to do that" }),
-      isCode("http", (e) => e.status === 401 && e.smileCode === "2205"),
+      "http",
+      401,
+      "2205",
     ],
-    ["HTTP 400 with Smile ID 2204", errorResponse(400, { code: "2204", error: "unauthorized" }), isCode("http")],
-    ["HTTP 404", errorResponse(404, {}), isCode("http", (e) => e.status === 404)],
+    ["HTTP 400 with Smile ID 2204", errorResponse(400, { code: "2204", error: "unauthorized" }), "http"],
+    ["HTTP 404", errorResponse(404, {}), "http", 404],
     [
       "a response signed with another key",
       Response.json({ ...complete, ...(await wrongKey.sign()) }),
-      isCode("signature_mismatch"),
+      "signature_mismatch",
     ],
-    ["a body without job_complete", { result: "x" }, isCode("schema")],
-    ["a body that is not JSON", new Response("<html>"), isCode("unexpected_response")],
+    ["a body without job_complete", { result: "x" }, "schema"],
+    ["a body that is not JSON", new Response("<html>"), "unexpected_response"],
   ];
-  for (const [name, answer, check] of cases) {
+  for (const [name, answer, code, status, smileCode] of cases) {
     const { fetch, bodies } = smileFetch([answer, complete]);
     const client = createClient({ partnerId, apiKey, fetch });
     const { clock, sleeps } = virtualClock();
-    await assert.rejects(waitForJobStatus(client, query, { clock }), check, name);
-    assert.equal(bodies.length, 1, name);
-    assert.deepEqual(sleeps, [], name);
+    const error = await assertRejectsWithCode(() => waitForJobStatus(client, query, { clock }), code, undefined, name);
+    if (status !== undefined) assertStrictEquals(error.status, status, name);
+    if (smileCode !== undefined) assertStrictEquals(error.smileCode, smileCode, name);
+    assertStrictEquals(bodies.length, 1, name);
+    assertEquals(sleeps, [], name);
   }
 });
 
@@ -339,8 +349,9 @@ test("waitForJobStatus() passes a non-SmileIdError from a custom reader through 
       return Promise.reject(boom);
     },
   };
-  await assert.rejects(waitForJobStatus(reader, query, { clock: virtualClock().clock }), (error) => error === boom);
-  assert.equal(calls, 1);
+  const error = await assertRejects(() => waitForJobStatus(reader, query, { clock: virtualClock().clock }));
+  assertStrictEquals(error, boom);
+  assertStrictEquals(calls, 1);
 });
 
 test("waitForJobStatus() polls on real timers with small intervals", async () => {
@@ -349,9 +360,9 @@ test("waitForJobStatus() polls on real timers with small intervals", async () =>
   const started = Date.now();
   const status = await client.waitForJobStatus(query, { intervalMs: 10, maxIntervalMs: 20 });
   const elapsed = Date.now() - started;
-  assert.equal(status.jobComplete, true);
-  assert.equal(bodies.length, 4);
-  assert.ok(elapsed >= 30 && elapsed < 2000, `took ${elapsed} ms`); // waits ≥ 9 + 13 + 18 ms
+  assertStrictEquals(status.jobComplete, true);
+  assertStrictEquals(bodies.length, 4);
+  assert(elapsed >= 30 && elapsed < 2000, `took ${elapsed} ms`); // waits ≥ 9 + 13 + 18 ms
 });
 
 test("waitForJobStatus() refuses bad options before sending anything", async () => {
@@ -370,11 +381,19 @@ test("waitForJobStatus() refuses bad options before sending anything", async () 
       { random: 0.5 as unknown as () => number },
     ]
   ) {
-    await assert.rejects(client.waitForJobStatus(query, options), isCode("invalid_argument"), JSON.stringify(options));
+    await assertRejectsWithCode(
+      () => client.waitForJobStatus(query, options),
+      "invalid_argument",
+      undefined,
+      JSON.stringify(options),
+    );
   }
-  await assert.rejects(waitForJobStatus({} as JobStatusReader, query), isCode("invalid_argument"));
-  await assert.rejects(waitForJobStatus(client, query, null as unknown as WaitOptions), isCode("invalid_argument"));
-  assert.equal(bodies.length, 0);
+  await assertRejectsWithCode(() => waitForJobStatus({} as JobStatusReader, query), "invalid_argument");
+  await assertRejectsWithCode(
+    () => waitForJobStatus(client, query, null as unknown as WaitOptions),
+    "invalid_argument",
+  );
+  assertStrictEquals(bodies.length, 0);
 });
 
 test("waitForJobStatus() ends with code timeout when the clock stops returning numbers", async () => {
@@ -387,16 +406,132 @@ test("waitForJobStatus() ends with code timeout when the clock stops returning n
   const reader: JobStatusReader = {
     getJobStatus: () => Promise.resolve({ jobComplete: ++calls > 100 } as JobStatus),
   };
-  await assert.rejects(waitForJobStatus(reader, query, { clock }), isCode("timeout"));
-  assert.equal(calls, 2);
+  await assertRejectsWithCode(() => waitForJobStatus(reader, query, { clock }), "timeout");
+  assertStrictEquals(calls, 2);
 });
 
 test("pollDelays() gives the schedule, with jitter only ever shortening a wait by up to 10%", () => {
-  assert.deepEqual(pollDelays(6, { random: noJitter }), [2000, 3000, 4500, 6750, 8000, 8000]);
-  assert.deepEqual(pollDelays(4, { intervalMs: 100, maxIntervalMs: 200, random: noJitter }), [100, 150, 200, 200]);
-  assert.deepEqual(pollDelays(3, { random: () => 0.999999 }), [1800, 2700, 4050]);
-  for (const delay of pollDelays(50)) assert.ok(delay >= 1800 && delay <= 8000);
-  assert.deepEqual(pollDelays(1, { intervalMs: 10_000, random: noJitter }), [10_000]);
-  assert.deepEqual(pollDelays(2, { random: () => Number.NaN }), [2000, 3000]);
-  assert.throws(() => pollDelays(1, { maxIntervalMs: 1000 }), isCode("invalid_argument"));
+  assertEquals(pollDelays(6, { random: noJitter }), [2000, 3000, 4500, 6750, 8000, 8000]);
+  assertEquals(pollDelays(4, { intervalMs: 100, maxIntervalMs: 200, random: noJitter }), [100, 150, 200, 200]);
+  assertEquals(pollDelays(3, { random: () => 0.999999 }), [1800, 2700, 4050]);
+  for (const delay of pollDelays(50)) assert(delay >= 1800 && delay <= 8000);
+  assertEquals(pollDelays(1, { intervalMs: 10_000, random: noJitter }), [10_000]);
+  assertEquals(pollDelays(2, { random: () => Number.NaN }), [2000, 3000]);
+  assertThrowsWithCode(() => pollDelays(1, { maxIntervalMs: 1000 }), "invalid_argument");
+});
+
+test("waitForJobStatus() never retries HTTP 429 with Smile ID's code 2222 (an ID number blocked until reset)", async () => {
+  const blocked = () =>
+    errorResponse(429, { code: "2222", error: "This ID number has been blocked due to multiple submissions" }, {
+      "retry-after": "1",
+    });
+  const { fetch, bodies } = smileFetch([blocked(), complete]);
+  const client = createClient({ partnerId, apiKey, fetch });
+  const { clock, sleeps } = virtualClock();
+  const error = await assertRejectsWithCode(() => waitForJobStatus(client, query, { clock }), "http");
+  assertStrictEquals(error.status, 429);
+  assertStrictEquals(error.smileCode, "2222");
+  assertStrictEquals(bodies.length, 1);
+  assertEquals(sleeps, []);
+  // A 429 without that code is still retried.
+  const busy = smileFetch([errorResponse(429, { code: "2999", error: "Slow down" }), complete]);
+  const retried = await waitForJobStatus(createClient({ partnerId, apiKey, fetch: busy.fetch }), query, {
+    clock: virtualClock().clock,
+  });
+  assertStrictEquals(retried.jobComplete, true);
+  assertStrictEquals(busy.bodies.length, 2);
+});
+
+test("waitForJobStatus() polls a job that is not found yet until it appears, within notFoundGraceMs", async () => {
+  const { clock, sleeps } = virtualClock();
+  const fake = createFakeSmileId({ partnerId, apiKey, now: clock.now });
+  fake.addJob({ ...query, appearsAfterMs: 4000, completesAfterMs: 7000 });
+  const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
+  const progress: PollProgress[] = [];
+  const status = await waitForJobStatus(client, query, {
+    clock,
+    random: noJitter,
+    onProgress: (p) => progress.push(p),
+  });
+  assertStrictEquals(status.jobComplete, true);
+  assertEquals(progress.map((p) => p.error?.smileCode ?? p.status?.jobComplete), ["2210", "2210", false, true]);
+  assertEquals(sleeps, [2000, 3000, 4500]);
+});
+
+test("waitForJobStatus() ends on not found once notFoundGraceMs has passed, or at once with 0", async () => {
+  for (const [grace, attempts] of [[0, 1], [5000, 3], [undefined, 11]] as const) {
+    const { clock } = virtualClock();
+    const fake = createFakeSmileId({ partnerId, apiKey, now: clock.now });
+    const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
+    const error = await assertRejectsWithCode(
+      () =>
+        waitForJobStatus(client, query, {
+          clock,
+          random: noJitter,
+          timeoutMs: 600_000,
+          ...(grace === undefined ? {} : { notFoundGraceMs: grace }),
+        }),
+      "http",
+      undefined,
+      `grace ${grace}`,
+    );
+    assertEquals([error.status, error.smileCode], [404, "2210"], `grace ${grace}`);
+    // Attempts at 0, 2, 5, 9.5 s … (8 s steps after): the grace 60 s default covers 11 of them.
+    assertStrictEquals(fake.requests.length, attempts, `grace ${grace}`);
+  }
+});
+
+test("waitForJobStatus() does not take a 404 for not found yet once a status was seen, or without a Smile ID code", async () => {
+  const seen = smileFetch([processing, errorResponse(404, { code: "2210", error: "No job found" }), complete]);
+  const client = createClient({ partnerId, apiKey, fetch: seen.fetch });
+  await assertRejectsWithCode(() => waitForJobStatus(client, query, { clock: virtualClock().clock }), "http");
+  assertStrictEquals(seen.bodies.length, 2);
+  const bare = smileFetch([errorResponse(404, {}), complete]);
+  await assertRejectsWithCode(
+    () =>
+      waitForJobStatus(createClient({ partnerId, apiKey, fetch: bare.fetch }), query, { clock: virtualClock().clock }),
+    "http",
+  );
+  assertStrictEquals(bare.bodies.length, 1);
+  await assertRejectsWithCode(
+    () => waitForJobStatus(client, query, { notFoundGraceMs: -1 }),
+    "invalid_argument",
+    /notFoundGraceMs must be a number of milliseconds, 0 or more, got -1/,
+  );
+});
+
+test("waitForJobStatus() keeps polling a job answered with code 2314 until the deadline", async () => {
+  const { clock } = virtualClock();
+  const fake = createFakeSmileId({ partnerId, apiKey, now: clock.now });
+  fake.addJob({ ...query, missingZip: true });
+  const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
+  const error = await assertRejectsWithCode(
+    () => waitForJobStatus(client, query, { clock, timeoutMs: 20_000 }),
+    "timeout",
+  );
+  const last = error.lastStatus as JobStatus;
+  assertEquals([last.jobComplete, last.code, last.result], [false, "2314", "No zip file received"]);
+  assertGreater(fake.requests.length, 3);
+});
+
+test("waitForJobStatus() does not retry an answer bound to another request", async () => {
+  const echoed: string[] = [];
+  const reflect: FetchLike = async (request) => {
+    const sent = await request.json();
+    echoed.push(sent.timestamp);
+    return Response.json({ ...complete, timestamp: sent.timestamp, signature: sent.signature });
+  };
+  await assertRejectsWithCode(
+    () => waitForJobStatus(createClient({ partnerId, apiKey, fetch: reflect }), query, { clock: virtualClock().clock }),
+    "signature_mismatch",
+    /request's own timestamp and signature/,
+  );
+  assertStrictEquals(echoed.length, 2, "the client's one second ask, then no polling retry");
+  const other = smileFetch([{ ...complete, result: { ResultCode: "1012", PartnerParams: { user_id: "user-2" } } }]);
+  await assertRejectsWithCode(
+    () =>
+      waitForJobStatus(createClient({ partnerId, apiKey, fetch: other.fetch }), query, { clock: virtualClock().clock }),
+    "answer_mismatch",
+  );
+  assertStrictEquals(other.bodies.length, 1);
 });

@@ -1,7 +1,18 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
-import { createSigner, type JsonObject, parseJobStatusResponse, SmileIdError } from "../mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertExists,
+  assertGreater,
+  assertLessOrEqual,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+  assertStringIncludes,
+} from "@std/assert";
+import { createSigner, type JsonObject, type JsonValue, parseJobStatusResponse, SmileIdError } from "../mod.ts";
 import docsExample from "./testdata/job-status-docs-example.json" with { type: "json" };
+import { assertRejectsWithCode } from "./_helpers.ts";
 
 const signer = createSigner({ partnerId: "085", apiKey: "response-test-key" });
 
@@ -9,54 +20,49 @@ async function signedBody(body: JsonObject): Promise<JsonObject> {
   return { ...body, ...(await signer.sign()) };
 }
 
-function isCode(code: string, message?: RegExp) {
-  return (error: unknown) =>
-    error instanceof SmileIdError && error.code === code && (message === undefined || message.test(error.message));
-}
-
 test("parseJobStatusResponse() keeps Smile ID's documented example whole", async () => {
   const body = await signedBody(structuredClone(docsExample) as JsonObject);
   const text = JSON.stringify(body);
   const status = await parseJobStatusResponse(new Response(text), { signer });
-  assert.deepEqual(status.raw, JSON.parse(text));
-  assert.equal(status.jobComplete, true);
-  assert.equal(status.jobSuccess, true);
-  assert.equal(status.code, "2302");
-  assert.equal(status.timestamp, body.timestamp);
-  assert.equal(status.signature, body.signature);
-  assert.deepEqual(status.imageLinks, { selfie_image: "image_link" });
+  assertEquals(status.raw, JSON.parse(text));
+  assertStrictEquals(status.jobComplete, true);
+  assertStrictEquals(status.jobSuccess, true);
+  assertStrictEquals(status.code, "2302");
+  assertStrictEquals(status.timestamp, body.timestamp);
+  assertStrictEquals(status.signature, body.signature);
+  assertEquals(status.imageLinks, { selfie_image: "image_link" });
   const result = status.result;
-  assert.ok(result !== undefined && typeof result !== "string");
-  assert.equal(result.resultCode, "0810");
-  assert.equal(result.resultText, "Enroll User");
-  assert.equal(result.resultType, "SAIA");
-  assert.equal(result.smileJobId, "0000001111");
-  assert.equal(result.confidenceValue, 99);
-  assert.equal(result.isFinalResult, true);
-  assert.equal(result.isMachineResult, true);
-  assert.equal(result.actions.Register_Selfie, "Approved");
-  assert.equal(Object.keys(result.actions).length, 11);
-  assert.deepEqual(result.partnerParams, {
+  assert(result !== undefined && typeof result !== "string");
+  assertStrictEquals(result.resultCode, "0810");
+  assertStrictEquals(result.resultText, "Enroll User");
+  assertStrictEquals(result.resultType, "SAIA");
+  assertStrictEquals(result.smileJobId, "0000001111");
+  assertStrictEquals(result.confidenceValue, 99);
+  assertStrictEquals(result.isFinalResult, true);
+  assertStrictEquals(result.isMachineResult, true);
+  assertStrictEquals(result.actions.Register_Selfie, "Approved");
+  assertStrictEquals(Object.keys(result.actions).length, 11);
+  assertEquals(result.partnerParams, {
     userId: "HBBBBBBH57g",
     jobId: "HBBBBBBHg",
     jobType: "1",
     jobTypeNumber: 1,
     raw: docsExample.result.PartnerParams,
   });
-  assert.equal(result.raw.JSONVersion, "1.0.0");
-  assert.equal(result.raw.Source, "WebAPI");
-  assert.equal(status.history?.length, 1);
-  assert.equal(status.history?.[0]?.resultText, " Enroll User", "leading space kept as sent");
-  assert.equal(status.history?.[0]?.partnerParams?.raw.optional_info, "we are one");
+  assertStrictEquals(result.raw.JSONVersion, "1.0.0");
+  assertStrictEquals(result.raw.Source, "WebAPI");
+  assertStrictEquals(status.history?.length, 1);
+  assertStrictEquals(status.history?.[0]?.resultText, " Enroll User", "leading space kept as sent");
+  assertStrictEquals(status.history?.[0]?.partnerParams?.raw.optional_info, "we are one");
 });
 
 test("parseJobStatusResponse() accepts a result given as a plain string", async () => {
   const body = await signedBody({ job_complete: false, job_success: false, code: "2302", result: "No zip uploaded" });
   const status = await parseJobStatusResponse(JSON.stringify(body), { signer });
-  assert.equal(status.result, "No zip uploaded");
-  assert.equal(status.jobComplete, false);
-  assert.equal(status.history, undefined);
-  assert.equal(status.imageLinks, undefined);
+  assertStrictEquals(status.result, "No zip uploaded");
+  assertStrictEquals(status.jobComplete, false);
+  assertStrictEquals(status.history, undefined);
+  assertStrictEquals(status.imageLinks, undefined);
 });
 
 test("parseJobStatusResponse() types numeric codes and job types as strings and numbers", async () => {
@@ -71,18 +77,18 @@ test("parseJobStatusResponse() types numeric codes and job types as strings and 
     },
   });
   const status = await parseJobStatusResponse(body, { signer });
-  assert.equal(status.code, "2302");
-  assert.equal(status.raw.code, 2302, "raw keeps the number as sent");
+  assertStrictEquals(status.code, "2302");
+  assertStrictEquals(status.raw.code, 2302, "raw keeps the number as sent");
   const result = status.result;
-  assert.ok(result !== undefined && typeof result !== "string");
-  assert.equal(result.resultCode, "1012");
-  assert.equal(result.confidenceValue, 97);
-  assert.equal(result.isFinalResult, false);
-  assert.equal(result.isMachineResult, undefined);
-  assert.equal(result.partnerParams?.jobType, "4");
-  assert.equal(result.partnerParams?.jobTypeNumber, 4);
-  assert.equal(result.partnerParams?.userId, "7");
-  assert.deepEqual(result.actions, {});
+  assert(result !== undefined && typeof result !== "string");
+  assertStrictEquals(result.resultCode, "1012");
+  assertStrictEquals(result.confidenceValue, 97);
+  assertStrictEquals(result.isFinalResult, false);
+  assertStrictEquals(result.isMachineResult, undefined);
+  assertStrictEquals(result.partnerParams?.jobType, "4");
+  assertStrictEquals(result.partnerParams?.jobTypeNumber, 4);
+  assertStrictEquals(result.partnerParams?.userId, "7");
+  assertEquals(result.actions, {});
 });
 
 test("parseJobStatusResponse() keeps unknown fields and unknown Action values", async () => {
@@ -93,12 +99,12 @@ test("parseJobStatusResponse() keeps unknown fields and unknown Action values", 
     result: { Actions: { Liveness_Check: "Something New", Future_Action: "Passed" }, Antifraud: { x: true } },
   });
   const status = await parseJobStatusResponse(body, { signer });
-  assert.deepEqual(status.raw.brand_new_field, { nested: [1, 2, 3] });
-  assert.equal(status.raw.kyc_receipt, "receipt");
+  assertEquals(status.raw.brand_new_field, { nested: [1, 2, 3] });
+  assertStrictEquals(status.raw.kyc_receipt, "receipt");
   const result = status.result;
-  assert.ok(result !== undefined && typeof result !== "string");
-  assert.deepEqual(result.actions, { Liveness_Check: "Something New", Future_Action: "Passed" });
-  assert.deepEqual(result.raw.Antifraud, { x: true });
+  assert(result !== undefined && typeof result !== "string");
+  assertEquals(result.actions, { Liveness_Check: "Something New", Future_Action: "Passed" });
+  assertEquals(result.raw.Antifraud, { x: true });
 });
 
 test("parseJobStatusResponse() rejects a tampered signature or timestamp", async () => {
@@ -108,54 +114,288 @@ test("parseJobStatusResponse() rejects a tampered signature or timestamp", async
     { ...body, timestamp: "2001-01-01T00:00:00.000Z" },
   ];
   for (const candidate of tampered) {
-    await assert.rejects(
-      parseJobStatusResponse(JSON.stringify(candidate), { signer }),
-      isCode("signature_mismatch", /could not be authenticated.*does not match timestamp/),
+    await assertRejectsWithCode(
+      () => parseJobStatusResponse(JSON.stringify(candidate), { signer }),
+      "signature_mismatch",
+      /could not be authenticated.*does not match timestamp/,
     );
   }
   const otherSigner = createSigner({ partnerId: "086", apiKey: "response-test-key" });
-  await assert.rejects(parseJobStatusResponse(body, { signer: otherSigner }), isCode("signature_mismatch"));
+  await assertRejectsWithCode(() => parseJobStatusResponse(body, { signer: otherSigner }), "signature_mismatch");
 });
 
-test("parseJobStatusResponse() rejects a response without signature or timestamp", async () => {
+test("parseJobStatusResponse() rejects a response without signature or timestamp as missing_signature", async () => {
   const { timestamp } = await signer.sign();
   for (
     const body of [{ job_complete: true }, { job_complete: true, timestamp }, { job_complete: true, signature: 5 }]
   ) {
-    await assert.rejects(
-      parseJobStatusResponse(body as JsonObject, { signer }),
-      isCode("signature_mismatch", /could not be authenticated: expected string signature and timestamp/),
+    const error = await assertRejectsWithCode(
+      () => parseJobStatusResponse(body as JsonObject, { signer }),
+      "missing_signature",
+      /could not be authenticated: expected string signature and timestamp/,
+    );
+    assertStrictEquals(error.smileCode, undefined);
+  }
+});
+
+test("parseJobStatusResponse() reports Smile ID's error body on a 2xx with its code and quoted message", async () => {
+  const cases: Array<[unknown, string | undefined, string]> = [
+    [{ code: "2205", error: "You are not authorized to do that" }, "2205", "You are not authorized to do that"],
+    [{ error: "Job already exists", code: 2215 }, "2215", "Job already exists"],
+    [{ error: "Line one\nFAKE LOG LINE" }, undefined, "Line one\nFAKE LOG LINE"],
+  ];
+  for (const [body, smileCode, serverMessage] of cases) {
+    const text = JSON.stringify(body);
+    const error = await assertRejectsWithCode(
+      () => parseJobStatusResponse(new Response(text, { status: 200 }), { signer }),
+      "missing_signature",
+      /^The job status response is not signed: Smile ID answered HTTP 200 with /,
+    );
+    assertStrictEquals(error.smileCode, smileCode);
+    assertStrictEquals(error.serverMessage, serverMessage);
+    assertStrictEquals(error.status, 200);
+    assertStrictEquals(error.body, text);
+    assertStringIncludes(error.message, JSON.stringify(serverMessage), "the server's text is quoted");
+    assert(!error.message.includes("\n"), "no raw newline from the server reaches the message");
+    if (smileCode) assertStringIncludes(error.message, `error ${smileCode} (`);
+  }
+  const parsed = await assertRejectsWithCode(
+    () => parseJobStatusResponse({ code: "2204", error: "unauthorized" }, { signer }),
+    "missing_signature",
+    /^The job status response is not signed: Smile ID answered error 2204 \("unauthorized"\) and no signature/,
+  );
+  assertStrictEquals(parsed.smileCode, "2204");
+});
+
+test("parseJobStatusResponse() checks the signature before the shape", async () => {
+  await assertRejectsWithCode(
+    () => parseJobStatusResponse({ job_complete: "yes", signature: "x", timestamp: "y" }, { signer }),
+    "signature_mismatch",
+  );
+});
+
+test("parseJobStatusResponse() refuses only an answer without a readable job_complete", async () => {
+  for (const jobComplete of [undefined, null, "yes", 1, ["true"], { value: true }]) {
+    const body = await signedBody({
+      ...(jobComplete === undefined ? {} : { job_complete: jobComplete as JsonValue }),
+      result: { Actions: { Liveness_Check: null }, IsFinalResult: 1 },
+      history: [{ ResultCode: ["0810"] }],
+    });
+    const error = await assertRejectsWithCode(
+      () => parseJobStatusResponse(JSON.stringify(body), { signer }),
+      "schema",
+      /does not have the documented shape: job_complete: /,
+      JSON.stringify(jobComplete),
+    );
+    assertEquals((error.issues ?? []).map((issue) => issue.path), ["job_complete"], "the odd result fields are kept");
+    assertStrictEquals(error.body, JSON.stringify(body));
+  }
+});
+
+test('parseJobStatusResponse() reads job_complete "true" and "false" as booleans', async () => {
+  for (const [sent, read] of [["true", true], ["false", false]] as const) {
+    const status = await parseJobStatusResponse(await signedBody({ job_complete: sent }), { signer });
+    assertStrictEquals(status.jobComplete, read);
+    assertStrictEquals(status.raw.job_complete, sent, "raw keeps the string");
+  }
+});
+
+test("parseJobStatusResponse() keeps odd top-level values: undefined in the view, as sent in raw", async () => {
+  const odd: JsonObject = {
+    job_complete: true,
+    job_success: null,
+    code: null,
+    history: { not: "an array" },
+    image_links: ["https://example.invalid/selfie.jpg"],
+  };
+  const status = await parseJobStatusResponse(await signedBody(odd), { signer });
+  assertStrictEquals(status.jobSuccess, undefined);
+  assertStrictEquals(status.code, undefined);
+  assertStrictEquals(status.history, undefined);
+  assertStrictEquals(status.imageLinks, undefined);
+  assertStrictEquals(status.result, undefined);
+  assertEquals({ ...status.raw, signature: undefined, timestamp: undefined }, {
+    ...odd,
+    signature: undefined,
+    timestamp: undefined,
+  });
+
+  const more = await parseJobStatusResponse(
+    await signedBody({ job_complete: false, job_success: "false", code: { n: 1 }, result: 42, history: ["text"] }),
+    { signer },
+  );
+  assertStrictEquals(more.jobSuccess, false, 'job_success "false" is read as a boolean');
+  assertStrictEquals(more.code, undefined);
+  assertStrictEquals(more.result, undefined);
+  assertStrictEquals(more.history, undefined, "a history with an entry that is not a result object");
+  assertEquals(more.raw.history, ["text"]);
+});
+
+test("parseJobStatusResponse() keeps odd result fields: undefined in the view, as sent in raw", async () => {
+  const odd: JsonObject = {
+    ResultCode: null,
+    ResultText: 5,
+    ResultType: ["SAIA"],
+    SmileJobID: { id: 1 },
+    PartnerParams: { user_id: null, job_id: ["job-1"], job_type: true },
+    ConfidenceValue: "high",
+    IsFinalResult: 1,
+    IsMachineResult: null,
+    Actions: {
+      Liveness_Check: null,
+      Verify_ID_Number: 1,
+      Selfie_Check: { v: "Passed" },
+      Return_Personal_Info: "Returned",
+    },
+  };
+  const status = await parseJobStatusResponse(await signedBody({ job_complete: true, result: odd, history: [odd] }), {
+    signer,
+  });
+  for (const result of [status.result, status.history?.[0]]) {
+    assert(typeof result === "object");
+    assertEquals(
+      [result.resultCode, result.resultText, result.resultType, result.smileJobId, result.confidenceValue],
+      [undefined, undefined, undefined, undefined, undefined],
+    );
+    assertEquals([result.isFinalResult, result.isMachineResult], [undefined, undefined]);
+    assertEquals(
+      [result.partnerParams?.userId, result.partnerParams?.jobId, result.partnerParams?.jobType],
+      [undefined, undefined, undefined],
+    );
+    assertEquals(result.actions, { Return_Personal_Info: "Returned" }, "only string action values are typed");
+    assertEquals(result.raw, odd);
+  }
+});
+
+test("parseJobStatusResponse() never takes an array for an object", async () => {
+  const arrays = await parseJobStatusResponse(await signedBody({ job_complete: true, result: [] }), { signer });
+  assertStrictEquals(arrays.result, undefined);
+  assertEquals(arrays.raw.result, []);
+  const nested = await parseJobStatusResponse(
+    await signedBody({
+      job_complete: true,
+      result: { ResultCode: "1012", PartnerParams: [1], Actions: ["Passed"] },
+      history: [[{ ResultCode: "0810" }]],
+      image_links: [],
+    }),
+    { signer },
+  );
+  const result = nested.result;
+  assert(typeof result === "object");
+  assertStrictEquals(result.resultCode, "1012");
+  assertStrictEquals(result.partnerParams, undefined);
+  assertEquals(result.actions, {});
+  assertEquals(result.raw.PartnerParams, [1]);
+  assertStrictEquals(nested.history, undefined);
+  assertStrictEquals(nested.imageLinks, undefined);
+});
+
+test("parseJobStatusResponse() lets no __proto__, constructor or prototype key put a non-string into actions", async () => {
+  const { signature, timestamp } = await signer.sign();
+  const text = `{"job_complete":true,"signature":"${signature}","timestamp":"${timestamp}","result":{"Actions":` +
+    `{"__proto__":{"Liveness_Check":"Passed"},"constructor":5,"prototype":[1],"Selfie_Check":"Passed"}}}`;
+  const status = await parseJobStatusResponse(text, { signer });
+  const result = status.result;
+  assert(typeof result === "object");
+  assertEquals(Object.keys(result.actions), ["Selfie_Check"]);
+  assertStrictEquals(Object.getPrototypeOf(result.actions), Object.prototype);
+  assertStrictEquals(result.actions.Liveness_Check, undefined, "nothing arrives through a prototype");
+  assertStrictEquals(Object.hasOwn(result.actions, "constructor"), false);
+  assertStrictEquals(Object.hasOwn(result.raw.Actions as JsonObject, "__proto__"), true, "raw keeps the key");
+
+  const strings = `{"job_complete":true,"signature":"${signature}","timestamp":"${timestamp}","result":{"Actions":` +
+    `{"__proto__":"Passed","constructor":"Approved","prototype":"Returned"}}}`;
+  const kept = (await parseJobStatusResponse(strings, { signer })).result;
+  assert(typeof kept === "object");
+  assertEquals(Object.keys(kept.actions).sort(), ["__proto__", "constructor", "prototype"]);
+  for (const value of Object.values(kept.actions)) assertStrictEquals(typeof value, "string");
+  assertStrictEquals(Object.getPrototypeOf(kept.actions), Object.prototype, "the prototype is never replaced");
+});
+
+test("parseJobStatusResponse() verifies a Unix-millisecond string timestamp, as in the Java SDK's fixture", async () => {
+  const body = {
+    job_complete: false,
+    job_success: false,
+    code: "2314",
+    result: "No zip file received",
+    ...(await signer.sign("1678216434434")),
+  };
+  const status = await parseJobStatusResponse(JSON.stringify(body), { signer });
+  assertStrictEquals(status.timestamp, "1678216434434");
+  assertEquals([status.jobComplete, status.code, status.result], [false, "2314", "No zip file received"]);
+});
+
+test("parseJobStatusResponse() with request refuses the request's own timestamp and signature echoed back", async () => {
+  const signed = await signer.sign("2024-01-01T00:00:00.000Z");
+  const request = { userId: "user-1", jobId: "job-1", signed };
+  const madeUp = JSON.stringify({
+    job_complete: true,
+    job_success: true,
+    code: "2302",
+    result: { ResultCode: "1012", PartnerParams: { user_id: "user-1", job_id: "job-1" } },
+    ...signed,
+  });
+  const error = await assertRejectsWithCode(
+    () => parseJobStatusResponse(madeUp, { signer, request }),
+    "signature_mismatch",
+    /carries the request's own timestamp and signature/,
+  );
+  assertStrictEquals(error.body, undefined, "the body holds the request's reusable pair, so it is not kept");
+  assert(!error.message.includes(signed.signature), "the request's signature is not repeated");
+  // Without the request to compare with, the pair verifies like any other.
+  assertStrictEquals((await parseJobStatusResponse(madeUp, { signer })).jobComplete, true);
+  // The server's own pair is accepted.
+  const genuine = { ...JSON.parse(madeUp), ...(await signer.sign("2024-01-01T00:00:00.250Z")) };
+  assertStrictEquals((await parseJobStatusResponse(genuine, { signer, request })).jobComplete, true);
+});
+
+test("parseJobStatusResponse() with request refuses a result for another user or job, naming the field only", async () => {
+  const signed = await signer.sign("2024-01-01T00:00:00.000Z");
+  const request = { userId: "user-1", jobId: "job-1", signed };
+  const answer = async (params: JsonValue, complete = true) =>
+    await signedBody({ job_complete: complete, result: { ResultCode: "1012", PartnerParams: params } });
+  const cases: Array<[JsonValue, RegExp]> = [
+    [{ user_id: "user-2", job_id: "job-1" }, /its result's PartnerParams\.user_id is not the query's/],
+    [{ user_id: "user-1", job_id: "job-9" }, /its result's PartnerParams\.job_id is not the query's/],
+    [{ user_id: "user-2", job_id: "job-9" }, /PartnerParams\.user_id and PartnerParams\.job_id are not the query's/],
+  ];
+  for (const [params, message] of cases) {
+    for (const complete of [true, false]) {
+      const error = await assertRejectsWithCode(
+        async () => parseJobStatusResponse(await answer(params, complete), { signer, request }),
+        "answer_mismatch",
+        message,
+      );
+      assert(!/user-2|job-9|user-1|job-1/.test(error.message), "no id appears in the message");
+      assertStrictEquals(error.body, undefined);
+    }
+  }
+  // Ids that agree, numbers given for strings, or no ids at all are the query's answer.
+  const numeric = { userId: 42, jobId: "7", signed };
+  const agreeing: Array<[JsonValue, typeof request | typeof numeric]> = [
+    [{ user_id: "user-1", job_id: "job-1", job_type: 5 }, request],
+    [{ user_id: "42", job_id: 7 }, numeric],
+    [{ job_type: 5 }, request],
+    [{ user_id: null, job_id: ["x"] }, request],
+  ];
+  for (const [params, query] of agreeing) {
+    assertStrictEquals(
+      (await parseJobStatusResponse(await answer(params), { signer, request: query })).jobComplete,
+      true,
     );
   }
 });
 
-test("parseJobStatusResponse() checks the signature before the shape", async () => {
-  await assert.rejects(
-    parseJobStatusResponse({ job_complete: "yes", signature: "x", timestamp: "y" }, { signer }),
-    isCode("signature_mismatch"),
+test("parseJobStatusResponse() refuses a Response that fetch reached by following a redirect", async () => {
+  const response = Response.json(await signedBody({ job_complete: true }));
+  Object.defineProperty(response, "redirected", { value: true });
+  Object.defineProperty(response, "url", { value: "https://elsewhere.example/v1/job_status" });
+  const error = await assertRejectsWithCode(
+    () => parseJobStatusResponse(response, { signer }),
+    "http",
+    /came through a redirect that fetch followed \(to "https:\/\/elsewhere\.example\/v1\/job_status"\)/,
   );
-});
-
-test("parseJobStatusResponse() reports shape problems with their paths", async () => {
-  const body = await signedBody({
-    job_complete: "true",
-    result: { Actions: { Liveness_Check: null }, IsFinalResult: 1 },
-    history: [{ ResultCode: ["0810"] }],
-  });
-  await assert.rejects(parseJobStatusResponse(JSON.stringify(body), { signer }), (error: unknown) => {
-    assert.ok(error instanceof SmileIdError);
-    assert.equal(error.code, "schema");
-    const paths = (error.issues ?? []).map((issue) => issue.path);
-    assert.deepEqual(paths, [
-      "job_complete",
-      "result.Actions.Liveness_Check",
-      "result.IsFinalResult",
-      "history.0.ResultCode",
-    ]);
-    assert.match(error.message, /does not have the documented shape: job_complete: /);
-    assert.equal(error.body, JSON.stringify(body));
-    return true;
-  });
+  assertStrictEquals(error.status, undefined, "no status, so polling never re-sends the request");
 });
 
 test("parseJobStatusResponse() turns Smile ID error bodies into http errors", async () => {
@@ -172,38 +412,37 @@ test("parseJobStatusResponse() turns Smile ID error bodies into http errors", as
   ];
   for (const [status, body, smileCode, serverMessage] of cases) {
     const text = typeof body === "string" ? body : JSON.stringify(body);
-    await assert.rejects(parseJobStatusResponse(new Response(text, { status }), { signer }), (error: unknown) => {
-      assert.ok(error instanceof SmileIdError);
-      assert.equal(error.code, "http");
-      assert.equal(error.status, status);
-      assert.equal(error.smileCode, smileCode);
-      assert.equal(error.serverMessage, serverMessage);
-      assert.equal(error.body, text === "" ? undefined : text);
-      assert.match(error.message, new RegExp(`^Smile ID answered HTTP ${status}`));
-      if (smileCode) assert.match(error.message, new RegExp(`with error ${smileCode}: `));
-      return true;
-    });
+    const error = await assertRejectsWithCode(
+      () => parseJobStatusResponse(new Response(text, { status }), { signer }),
+      "http",
+      new RegExp(`^Smile ID answered HTTP ${status}`),
+    );
+    assertStrictEquals(error.status, status);
+    assertStrictEquals(error.smileCode, smileCode);
+    assertStrictEquals(error.serverMessage, serverMessage);
+    assertStrictEquals(error.body, text === "" ? undefined : text);
+    if (smileCode) assertMatch(error.message, new RegExp(`with error ${smileCode}: `));
   }
 });
 
 test("parseJobStatusResponse() reads Retry-After in seconds and as an HTTP date", async () => {
   const seconds = new Response("busy", { status: 503, headers: { "retry-after": "7" } });
-  await assert.rejects(parseJobStatusResponse(seconds, { signer }), (error: unknown) => {
-    return error instanceof SmileIdError && error.retryAfterMs === 7000;
-  });
+  const busy = await assertRejects(() => parseJobStatusResponse(seconds, { signer }), SmileIdError);
+  assertStrictEquals(busy.retryAfterMs, 7000);
   const date = new Date(Date.now() + 60_000).toUTCString();
   const dated = new Response("busy", { status: 429, headers: { "retry-after": date } });
-  await assert.rejects(parseJobStatusResponse(dated, { signer }), (error: unknown) => {
-    return error instanceof SmileIdError && error.retryAfterMs !== undefined && error.retryAfterMs > 50_000 &&
-      error.retryAfterMs <= 60_000;
-  });
+  const limited = await assertRejects(() => parseJobStatusResponse(dated, { signer }), SmileIdError);
+  assertExists(limited.retryAfterMs);
+  assertGreater(limited.retryAfterMs, 50_000);
+  assertLessOrEqual(limited.retryAfterMs, 60_000);
 });
 
 test("parseJobStatusResponse() never follows a redirect", async () => {
   const redirect = new Response(null, { status: 307, headers: { location: "https://elsewhere.example/steal" } });
-  await assert.rejects(
-    parseJobStatusResponse(redirect, { signer }),
-    isCode("http", /redirect \(HTTP 307 to "https:\/\/elsewhere.example\/steal"\), which is not followed/),
+  await assertRejectsWithCode(
+    () => parseJobStatusResponse(redirect, { signer }),
+    "http",
+    /redirect \(HTTP 307 to "https:\/\/elsewhere.example\/steal"\), which is not followed/,
   );
 });
 
@@ -217,9 +456,10 @@ test("parseJobStatusResponse() rejects bodies that are not JSON objects", async 
     ['"text"', /not a JSON object: got "text"/],
   ];
   for (const [body, message] of cases) {
-    await assert.rejects(
-      parseJobStatusResponse(new Response(body), { signer }),
-      isCode("unexpected_response", message),
+    await assertRejectsWithCode(
+      () => parseJobStatusResponse(new Response(body), { signer }),
+      "unexpected_response",
+      message,
     );
   }
 });
@@ -233,18 +473,22 @@ test("parseJobStatusResponse() refuses a body above maxBodyBytes without reading
       if (pulled > 10_000) controller.close();
     },
   });
-  await assert.rejects(
-    parseJobStatusResponse(new Response(stream), { signer, maxBodyBytes: 4096 }),
-    isCode("payload_too_large", /larger than the limit of 4096 bytes/),
+  await assertRejectsWithCode(
+    () => parseJobStatusResponse(new Response(stream), { signer, maxBodyBytes: 4096 }),
+    "payload_too_large",
+    /larger than the limit of 4096 bytes/,
   );
-  assert.ok(pulled < 10, `pulled ${pulled} chunks`);
+  assert(pulled < 10, `pulled ${pulled} chunks`);
   const declared = new Response("x".repeat(10), { headers: { "content-length": "99999999" } });
-  await assert.rejects(parseJobStatusResponse(declared, { signer, maxBodyBytes: 100 }), isCode("payload_too_large"));
+  await assertRejectsWithCode(
+    () => parseJobStatusResponse(declared, { signer, maxBodyBytes: 100 }),
+    "payload_too_large",
+  );
 });
 
 test("parseJobStatusResponse() refuses input that is not a body", async () => {
   // deno-lint-ignore no-explicit-any
-  await assert.rejects(parseJobStatusResponse(42 as any, { signer }), isCode("invalid_argument"));
+  await assertRejectsWithCode(() => parseJobStatusResponse(42 as any, { signer }), "invalid_argument");
   // deno-lint-ignore no-explicit-any
-  await assert.rejects(parseJobStatusResponse([1] as any, { signer }), isCode("invalid_argument"));
+  await assertRejectsWithCode(() => parseJobStatusResponse([1] as any, { signer }), "invalid_argument");
 });

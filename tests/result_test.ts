@@ -1,5 +1,5 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals } from "@std/assert";
 import { createSigner, describeResult, type JobStatus, type JsonObject, parseJobStatusResponse } from "../mod.ts";
 import docsExample from "./testdata/job-status-docs-example.json" with { type: "json" };
 
@@ -12,7 +12,7 @@ async function status(body: JsonObject): Promise<JobStatus> {
 
 async function resultWith(fields: JsonObject) {
   const parsed = await status({ job_complete: true, result: fields });
-  assert.ok(typeof parsed.result === "object");
+  assert(typeof parsed.result === "object");
   return parsed.result;
 }
 
@@ -36,27 +36,27 @@ const documented: Array<[string, string]> = [
 test("describeResult() maps every documented ResultCode to its category", async () => {
   for (const [code, decision] of documented) {
     const summary = describeResult(await resultWith({ ResultCode: code, ResultText: `text ${code}` }));
-    assert.equal(summary.decision, decision, code);
-    assert.equal(summary.code, code);
-    assert.equal(summary.text, `text ${code}`);
+    assertStrictEquals(summary.decision, decision, code);
+    assertStrictEquals(summary.code, code);
+    assertStrictEquals(summary.text, `text ${code}`);
   }
 });
 
 test("describeResult() gives unknown, with the code kept, for codes without a documented category", async () => {
   for (const code of ["0810", "0811", "0812", "0820", "0821", "1030", "1210", "1211", "1220", "9999", "810", "1", ""]) {
     const summary = describeResult(await resultWith({ ResultCode: code }));
-    assert.equal(summary.decision, "unknown", code);
-    assert.equal(summary.code, code);
+    assertStrictEquals(summary.decision, "unknown", code);
+    assertStrictEquals(summary.code, code);
   }
   for (const code of ["toString", "__proto__", "constructor"]) {
-    assert.equal(describeResult(await resultWith({ ResultCode: code })).decision, "unknown", code);
+    assertStrictEquals(describeResult(await resultWith({ ResultCode: code })).decision, "unknown", code);
   }
 });
 
 test("describeResult() reads a numeric ResultCode as its string", async () => {
   const summary = describeResult(await resultWith({ ResultCode: 1012 }));
-  assert.equal(summary.code, "1012");
-  assert.equal(summary.decision, "approved");
+  assertStrictEquals(summary.code, "1012");
+  assertStrictEquals(summary.decision, "approved");
 });
 
 test("describeResult() types the stringly fields and keeps every action", async () => {
@@ -69,7 +69,7 @@ test("describeResult() types the stringly fields and keeps every action", async 
       Actions: { Verify_ID_Number: "Verified", Liveness_Check: "Passed", Brand_New_Check: "Something New" },
     }),
   );
-  assert.deepEqual(summary, {
+  assertEquals(summary, {
     decision: "approved",
     code: "1020",
     text: undefined,
@@ -82,13 +82,13 @@ test("describeResult() types the stringly fields and keeps every action", async 
 
 test("describeResult() of a plain-string result is unknown with the string as text", async () => {
   const summary = describeResult("No zip uploaded");
-  assert.equal(summary.decision, "unknown");
-  assert.equal(summary.text, "No zip uploaded");
-  assert.equal(summary.code, undefined);
-  assert.deepEqual(summary.actions, {});
+  assertStrictEquals(summary.decision, "unknown");
+  assertStrictEquals(summary.text, "No zip uploaded");
+  assertStrictEquals(summary.code, undefined);
+  assertEquals(summary.actions, {});
   const complete = await status({ job_complete: true, result: "Zip file failed" });
-  assert.equal(describeResult(complete).decision, "unknown");
-  assert.equal(describeResult(complete).text, "Zip file failed");
+  assertStrictEquals(describeResult(complete).decision, "unknown");
+  assertStrictEquals(describeResult(complete).text, "Zip file failed");
 });
 
 test("describeResult() of an incomplete job is pending, keeping what the result says", async () => {
@@ -98,29 +98,32 @@ test("describeResult() of an incomplete job is pending, keeping what the result 
       result: { ResultCode: "0814", ResultText: "Provisional Enroll - Under Review" },
     }),
   );
-  assert.equal(summary.decision, "pending");
-  assert.equal(summary.code, "0814");
-  assert.equal(describeResult(await status({ job_complete: false })).decision, "pending");
-  assert.equal(describeResult(await status({ job_complete: false, result: "No zip uploaded" })).decision, "pending");
+  assertStrictEquals(summary.decision, "pending");
+  assertStrictEquals(summary.code, "0814");
+  assertStrictEquals(describeResult(await status({ job_complete: false })).decision, "pending");
+  assertStrictEquals(
+    describeResult(await status({ job_complete: false, result: "No zip uploaded" })).decision,
+    "pending",
+  );
 });
 
 test("describeResult() of a complete job describes its result", async () => {
   const summary = describeResult(
     await status({ job_complete: true, result: { ResultCode: "1022", ResultText: "No Match" } }),
   );
-  assert.equal(summary.decision, "rejected");
-  assert.equal(summary.text, "No Match");
+  assertStrictEquals(summary.decision, "rejected");
+  assertStrictEquals(summary.text, "No Match");
   // The documentation's own example: 0810 "Enroll User" has no documented category.
   const example = describeResult(await status(docsExample as unknown as JsonObject));
-  assert.equal(example.decision, "unknown");
-  assert.equal(example.code, "0810");
-  assert.equal(example.final, true);
-  assert.equal(example.confidence, 99);
-  assert.equal(example.actions.Register_Selfie, "Approved");
+  assertStrictEquals(example.decision, "unknown");
+  assertStrictEquals(example.code, "0810");
+  assertStrictEquals(example.final, true);
+  assertStrictEquals(example.confidence, 99);
+  assertStrictEquals(example.actions.Register_Selfie, "Approved");
 });
 
 test("describeResult() of nothing is unknown", async () => {
-  assert.deepEqual(describeResult(undefined), {
+  assertEquals(describeResult(undefined), {
     decision: "unknown",
     code: undefined,
     text: undefined,
@@ -129,6 +132,6 @@ test("describeResult() of nothing is unknown", async () => {
     confidence: undefined,
     actions: {},
   });
-  assert.equal(describeResult(await status({ job_complete: true })).decision, "unknown");
-  assert.equal(describeResult(await resultWith({ ResultText: "no code" })).decision, "unknown");
+  assertStrictEquals(describeResult(await status({ job_complete: true })).decision, "unknown");
+  assertStrictEquals(describeResult(await resultWith({ ResultText: "no code" })).decision, "unknown");
 });

@@ -1,28 +1,29 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import { assertFalse, assertMatch, assertStrictEquals, assertStringIncludes, assertThrows } from "@std/assert";
 import { resolveServer, SmileIdError } from "../mod.ts";
+import { assertThrowsWithCode } from "./_helpers.ts";
 
 test("resolveServer() maps the official sid_server values and names", () => {
   for (const value of [0, "0", "sandbox"] as const) {
-    assert.equal(resolveServer(value), "https://testapi.smileidentity.com/v1");
+    assertStrictEquals(resolveServer(value), "https://testapi.smileidentity.com/v1");
   }
   for (const value of [1, "1", "production"] as const) {
-    assert.equal(resolveServer(value), "https://api.smileidentity.com/v1");
+    assertStrictEquals(resolveServer(value), "https://api.smileidentity.com/v1");
   }
 });
 
 test("resolveServer() accepts https URLs and trims trailing slashes", () => {
-  assert.equal(resolveServer("https://testapi.smileidentity.com/v1/"), "https://testapi.smileidentity.com/v1");
-  assert.equal(resolveServer("https://proxy.example.com/smile/v1///"), "https://proxy.example.com/smile/v1");
-  assert.equal(resolveServer("HTTPS://API.Example.com"), "https://api.example.com");
-  assert.equal(resolveServer("https://api.example.com:8443/v1"), "https://api.example.com:8443/v1");
+  assertStrictEquals(resolveServer("https://testapi.smileidentity.com/v1/"), "https://testapi.smileidentity.com/v1");
+  assertStrictEquals(resolveServer("https://proxy.example.com/smile/v1///"), "https://proxy.example.com/smile/v1");
+  assertStrictEquals(resolveServer("HTTPS://API.Example.com"), "https://api.example.com");
+  assertStrictEquals(resolveServer("https://api.example.com:8443/v1"), "https://api.example.com:8443/v1");
 });
 
 test("resolveServer() accepts plain http only on loopback hosts", () => {
-  assert.equal(resolveServer("http://127.0.0.1:8787/v1"), "http://127.0.0.1:8787/v1");
-  assert.equal(resolveServer("http://127.9.8.7/v1/"), "http://127.9.8.7/v1");
-  assert.equal(resolveServer("http://localhost:3000/v1"), "http://localhost:3000/v1");
-  assert.equal(resolveServer("http://[::1]:8080/v1"), "http://[::1]:8080/v1");
+  assertStrictEquals(resolveServer("http://127.0.0.1:8787/v1"), "http://127.0.0.1:8787/v1");
+  assertStrictEquals(resolveServer("http://127.9.8.7/v1/"), "http://127.9.8.7/v1");
+  assertStrictEquals(resolveServer("http://localhost:3000/v1"), "http://localhost:3000/v1");
+  assertStrictEquals(resolveServer("http://[::1]:8080/v1"), "http://[::1]:8080/v1");
 });
 
 test("resolveServer() rejects everything else with what it accepts", () => {
@@ -48,29 +49,43 @@ test("resolveServer() rejects everything else with what it accepts", () => {
     {},
   ];
   for (const server of rejected) {
-    assert.throws(
+    assertThrowsWithCode(
       // deno-lint-ignore no-explicit-any
       () => resolveServer(server as any),
-      (error: unknown) =>
-        error instanceof SmileIdError && error.code === "invalid_argument" &&
-        /expected 0, 1, "sandbox", "production", an https:\/\/ URL/.test(error.message),
+      "invalid_argument",
+      /expected 0, 1, "sandbox", "production", an https:\/\/ URL/,
       `server ${String(server)}`,
     );
   }
 });
 
 test("resolveServer() does not echo credentials embedded in a URL", () => {
-  assert.throws(
-    () => resolveServer("https://user:hunter2@api.example.com/v1"),
-    (error: unknown) =>
-      error instanceof SmileIdError && /must not contain credentials/.test(error.message) &&
-      !error.message.includes("hunter2"),
-  );
+  const error = assertThrows(() => resolveServer("https://user:hunter2@api.example.com/v1"), SmileIdError);
+  assertMatch(error.message, /must not contain credentials/);
+  assertFalse(error.message.includes("hunter2"), "the error quotes the password");
   for (const server of ["http://user:hunter2@example.com/v1", "ftp://user:hunter2@x/", "https://:hunter2@x.example"]) {
-    assert.throws(
+    const error = assertThrows(() => resolveServer(server), SmileIdError, undefined, server);
+    assertFalse(error.message.includes("hunter2"), server);
+  }
+});
+
+test("resolveServer() refuses Smile ID's own hosts without /v1, saying which URL to use", () => {
+  const cases: Array<[string, string]> = [
+    ["https://testapi.smileidentity.com", "https://testapi.smileidentity.com/v1"],
+    ["https://testapi.smileidentity.com/", "https://testapi.smileidentity.com/v1"],
+    ["https://api.smileidentity.com", "https://api.smileidentity.com/v1"],
+    ["https://API.smileidentity.com/v2", "https://api.smileidentity.com/v1"],
+    ["https://api.smileidentity.com/v1/job_status", "https://api.smileidentity.com/v1"],
+  ];
+  for (const [server, use] of cases) {
+    const error = assertThrowsWithCode(
       () => resolveServer(server),
-      (error: unknown) => error instanceof SmileIdError && !error.message.includes("hunter2"),
+      "invalid_argument",
+      /is Smile ID's host without the v1 API's path: use /,
       server,
     );
+    assertStringIncludes(error.message, JSON.stringify(use), server);
   }
+  // Other hosts may serve the API under any path (a proxy, the fake with basePath "").
+  assertStrictEquals(resolveServer("https://proxy.example.com"), "https://proxy.example.com");
 });

@@ -1,7 +1,16 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertFalse,
+  assertMatch,
+  assertNotStrictEquals,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
 import { createSigner, generateSignature, SmileIdError, verifySignature } from "../mod.ts";
 import vectors from "./testdata/signature-vectors.json" with { type: "json" };
+import { assertRejectsWithCode, assertThrowsWithCode } from "./_helpers.ts";
 
 const partnerId = "partner";
 const apiKey = "apiKey";
@@ -11,21 +20,21 @@ const javaVector = {
 };
 
 test("generateSignature() matches every known-answer vector of the official SDKs", async () => {
-  assert.ok(vectors.length >= 11);
+  assert(vectors.length >= 11);
   for (const vector of vectors) {
     const signed = await generateSignature({
       partnerId: vector.partner_id,
       apiKey: vector.api_key,
       timestamp: vector.timestamp,
     });
-    assert.equal(signed.signature, vector.signature, `vector ${vector.partner_id}/${vector.timestamp}`);
-    assert.equal(signed.timestamp, vector.timestamp);
+    assertStrictEquals(signed.signature, vector.signature, `vector ${vector.partner_id}/${vector.timestamp}`);
+    assertStrictEquals(signed.timestamp, vector.timestamp);
   }
 });
 
 test("verifySignature() accepts every known-answer vector", async () => {
   for (const vector of vectors) {
-    assert.equal(
+    assertStrictEquals(
       await verifySignature({
         partnerId: vector.partner_id,
         apiKey: vector.api_key,
@@ -40,36 +49,36 @@ test("verifySignature() accepts every known-answer vector", async () => {
 test("generateSignature() signs now as ISO 8601 with milliseconds and Z by default", async () => {
   const before = Date.now();
   const { signature, timestamp } = await generateSignature({ partnerId, apiKey });
-  assert.match(timestamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-  assert.ok(Date.parse(timestamp) >= before - 1 && Date.parse(timestamp) <= Date.now());
-  assert.equal(signature.length, 44);
-  assert.equal(await verifySignature({ partnerId, apiKey, timestamp, signature }), true);
+  assertMatch(timestamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  assert(Date.parse(timestamp) >= before - 1 && Date.parse(timestamp) <= Date.now());
+  assertStrictEquals(signature.length, 44);
+  assertStrictEquals(await verifySignature({ partnerId, apiKey, timestamp, signature }), true);
 });
 
 test("generateSignature() signs a Date as its toISOString()", async () => {
   const signed = await generateSignature({ partnerId, apiKey, timestamp: new Date(javaVector.timestamp) });
-  assert.deepEqual(signed, javaVector);
+  assertEquals(signed, javaVector);
 });
 
 test("partner ids are signed verbatim: 085 and 85 differ", async () => {
   const a = await generateSignature({ partnerId: "085", apiKey, timestamp: javaVector.timestamp });
   const b = await generateSignature({ partnerId: "85", apiKey, timestamp: javaVector.timestamp });
-  assert.notEqual(a.signature, b.signature);
+  assertNotStrictEquals(a.signature, b.signature);
 });
 
 test("generateSignature() refuses a numeric timestamp with an explanation", async () => {
-  await assert.rejects(
+  const error = await assertRejectsWithCode(
     // deno-lint-ignore no-explicit-any
     () => generateSignature({ partnerId, apiKey, timestamp: 1700000000000 as any }),
-    (error: unknown) =>
-      error instanceof SmileIdError && error.code === "invalid_argument" &&
-      /number 1700000000000/.test(error.message) && /new Date\(ms\)/.test(error.message),
+    "invalid_argument",
+    /number 1700000000000/,
   );
+  assertMatch(error.message, /new Date\(ms\)/);
 });
 
 test("generateSignature() refuses an invalid Date and an empty timestamp", async () => {
   for (const timestamp of [new Date("nope"), ""]) {
-    await assert.rejects(() => generateSignature({ partnerId, apiKey, timestamp }), { code: "invalid_argument" });
+    await assertRejectsWithCode(() => generateSignature({ partnerId, apiKey, timestamp }), "invalid_argument");
   }
 });
 
@@ -83,11 +92,11 @@ test("createSigner() refuses bad configuration before any crypto runs", () => {
     [partnerId, null, /got null/],
   ];
   for (const [p, k, message] of bad) {
-    assert.throws(
+    assertThrowsWithCode(
       // deno-lint-ignore no-explicit-any
       () => createSigner({ partnerId: p as any, apiKey: k as any }),
-      (error: unknown) =>
-        error instanceof SmileIdError && error.code === "invalid_argument" && message.test(error.message),
+      "invalid_argument",
+      message,
     );
   }
 });
@@ -95,9 +104,8 @@ test("createSigner() refuses bad configuration before any crypto runs", () => {
 test("createSigner() never quotes the API key in its errors", () => {
   const secret = { toString: () => "super-secret-value" };
   // deno-lint-ignore no-explicit-any
-  assert.throws(() => createSigner({ partnerId, apiKey: secret as any }), (error: unknown) => {
-    return error instanceof SmileIdError && !error.message.includes("super-secret");
-  });
+  const error = assertThrows(() => createSigner({ partnerId, apiKey: secret as any }), SmileIdError);
+  assertFalse(error.message.includes("super-secret"), "the error quotes the API key");
 });
 
 test("createSigner() accepts a ready HMAC CryptoKey", async () => {
@@ -109,8 +117,8 @@ test("createSigner() accepts a ready HMAC CryptoKey", async () => {
     ["sign", "verify"],
   );
   const signer = createSigner({ partnerId, apiKey: key });
-  assert.deepEqual(await signer.sign(javaVector.timestamp), javaVector);
-  assert.equal(await signer.verify(javaVector.timestamp, javaVector.signature), true);
+  assertEquals(await signer.sign(javaVector.timestamp), javaVector);
+  assertStrictEquals(await signer.verify(javaVector.timestamp, javaVector.signature), true);
 });
 
 test("createSigner() refuses a CryptoKey of the wrong kind", async () => {
@@ -118,7 +126,7 @@ test("createSigner() refuses a CryptoKey of the wrong kind", async () => {
     "sign",
     "verify",
   ]);
-  assert.throws(() => createSigner({ partnerId, apiKey: key }), { code: "invalid_argument" });
+  assertThrowsWithCode(() => createSigner({ partnerId, apiKey: key }), "invalid_argument");
 });
 
 test("createSigner() imports the key once for many signatures", async () => {
@@ -134,7 +142,7 @@ test("createSigner() imports the key once for many signatures", async () => {
     const signer = createSigner({ partnerId, apiKey });
     await Promise.all([signer.sign(), signer.sign(), signer.verify("t", javaVector.signature)]);
     await signer.sign();
-    assert.equal(imports, 1);
+    assertStrictEquals(imports, 1);
   } finally {
     // deno-lint-ignore no-explicit-any
     (crypto.subtle as any).importKey = original;
@@ -162,33 +170,33 @@ test("verifySignature() resolves false, never rejects, for hostile signatures", 
     "x".repeat(1_000_000),
   ];
   for (const candidate of hostile) {
-    assert.equal(await verifySignature({ partnerId, apiKey, timestamp, signature: candidate }), false);
+    assertStrictEquals(await verifySignature({ partnerId, apiKey, timestamp, signature: candidate }), false);
   }
 });
 
 test("verifySignature() resolves false for the URL-safe alphabet", async () => {
   const timestamp = "2023-03-09T21:35:00.279Z";
   const signature = "+S/hVtmFwynoroXQQbjOQ3/l+a5zshNldrQh/iBdxRQ=";
-  assert.equal(await verifySignature({ partnerId, apiKey: "apikey", timestamp, signature }), true);
+  assertStrictEquals(await verifySignature({ partnerId, apiKey: "apikey", timestamp, signature }), true);
   const urlSafe = signature.replaceAll("+", "-").replaceAll("/", "_");
-  assert.equal(await verifySignature({ partnerId, apiKey: "apikey", timestamp, signature: urlSafe }), false);
+  assertStrictEquals(await verifySignature({ partnerId, apiKey: "apikey", timestamp, signature: urlSafe }), false);
 });
 
 test("verifySignature() resolves false for empty, non-string and absurd timestamps", async () => {
   const { signature } = javaVector;
   for (const timestamp of [undefined, null, "", 1676300862214, new Date(), "x".repeat(100_000), "not-a-date"]) {
-    assert.equal(await verifySignature({ partnerId, apiKey, timestamp, signature }), false);
+    assertStrictEquals(await verifySignature({ partnerId, apiKey, timestamp, signature }), false);
   }
 });
 
 test("verifySignature() rejects a changed timestamp, partner or key", async () => {
   const { timestamp, signature } = javaVector;
-  assert.equal(
+  assertStrictEquals(
     await verifySignature({ partnerId, apiKey, timestamp: timestamp.replace("214", "215"), signature }),
     false,
   );
-  assert.equal(await verifySignature({ partnerId: "partneR", apiKey, timestamp, signature }), false);
-  assert.equal(await verifySignature({ partnerId, apiKey: "apikey", timestamp, signature }), false);
+  assertStrictEquals(await verifySignature({ partnerId: "partneR", apiKey, timestamp, signature }), false);
+  assertStrictEquals(await verifySignature({ partnerId, apiKey: "apikey", timestamp, signature }), false);
 });
 
 test("generateSignature() works without Buffer", async () => {
@@ -196,10 +204,10 @@ test("generateSignature() works without Buffer", async () => {
   const saved = globals.Buffer;
   delete globals.Buffer;
   try {
-    assert.equal(globals.Buffer, undefined);
+    assertStrictEquals(globals.Buffer, undefined);
     const signed = await generateSignature({ partnerId, apiKey, timestamp: javaVector.timestamp });
-    assert.deepEqual(signed, javaVector);
-    assert.equal(await verifySignature({ partnerId, apiKey, ...javaVector }), true);
+    assertEquals(signed, javaVector);
+    assertStrictEquals(await verifySignature({ partnerId, apiKey, ...javaVector }), true);
   } finally {
     if (saved !== undefined) globals.Buffer = saved;
   }
@@ -211,6 +219,6 @@ test("generateSignature() and verifySignature() reject, not throw, on bad creden
   // A synchronous throw would escape these two lines and fail the test.
   const generated = generateSignature(bad);
   const verified = verifySignature(bad);
-  await assert.rejects(generated, { code: "invalid_argument" });
-  await assert.rejects(verified, { code: "invalid_argument" });
+  await assertRejectsWithCode(() => generated, "invalid_argument");
+  await assertRejectsWithCode(() => verified, "invalid_argument");
 });

@@ -1,6 +1,7 @@
 // Bundles the portable suite (tests/*_test.ts) with esbuild into one ES module for workerd or
-// Chromium. `node:test` and `node:assert/strict` are replaced by the shims beside this file; any
-// other `node:` import is an error, because the portable suite must not need Node.
+// Chromium. `node:test` is replaced by the runner beside this file; any other `node:` import is
+// an error, because the portable suite must not need Node. `@std/assert` comes from
+// node_modules/@std, laid out by scripts/_std.ts.
 import * as esbuild from "esbuild";
 import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,11 +24,10 @@ const shims: esbuild.Plugin = {
   setup(build) {
     build.onResolve({ filter: /^node:/ }, (args) => {
       if (args.path === "node:test") return { path: join(HERE, "node_test.ts") };
-      if (args.path === "node:assert/strict") return { path: join(HERE, "assert.ts") };
       return {
         errors: [{
           text: `${relative(ROOT, args.importer)} imports ${args.path}, which workerd and browsers do not have; ` +
-            `portable tests may import only node:test and node:assert/strict (move host tests to tests/host/)`,
+            `portable tests may import only node:test (move host tests to tests/host/)`,
         }],
       };
     });

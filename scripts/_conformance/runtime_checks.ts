@@ -2,25 +2,25 @@
 // globals, and a full getJobStatus / waitForJobStatus round trip goes over real HTTP, through
 // the runtime's own global fetch, to the fake Smile ID the runner serves on 127.0.0.1.
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import { assert, assertMatch, assertRejects, assertStrictEquals } from "@std/assert";
 import { createClient, SmileIdError } from "../../mod.ts";
 import { conformanceEnv, FAKE_API_KEY, FAKE_PARTNER_ID } from "./env.ts";
 
 test("the runtime has no Node globals (no Buffer, no process)", () => {
   const globals = globalThis as Record<string, unknown>;
-  assert.equal(typeof globals.Buffer, "undefined");
-  assert.equal(typeof globals.process, "undefined");
-  assert.equal(typeof globals.Deno, "undefined");
+  assertStrictEquals(typeof globals.Buffer, "undefined");
+  assertStrictEquals(typeof globals.process, "undefined");
+  assertStrictEquals(typeof globals.Deno, "undefined");
 });
 
 test("getJobStatus() completes a round trip over real HTTP with the runtime's global fetch", async () => {
-  assert.match(conformanceEnv.fakeServer, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+  assertMatch(conformanceEnv.fakeServer, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
   const client = createClient({ partnerId: FAKE_PARTNER_ID, apiKey: FAKE_API_KEY, server: conformanceEnv.fakeServer });
   const jobId = `${conformanceEnv.runtime}-round-trip`;
   const status = await client.getJobStatus({ userId: "conformance-user", jobId }, { timeoutMs: 10_000 });
-  assert.equal(typeof status.jobComplete, "boolean");
-  assert.equal(status.code, "2302");
-  assert.equal(typeof status.signature, "string");
+  assertStrictEquals(typeof status.jobComplete, "boolean");
+  assertStrictEquals(status.code, "2302");
+  assertStrictEquals(typeof status.signature, "string");
 });
 
 test("waitForJobStatus() polls over real HTTP until the job completes", async () => {
@@ -31,14 +31,16 @@ test("waitForJobStatus() polls over real HTTP until the job completes", async ()
     { userId: "conformance-user", jobId },
     { intervalMs: 100, maxIntervalMs: 200, timeoutMs: 15_000, onProgress: () => attempts++ },
   );
-  assert.equal(status.jobComplete, true);
-  assert.ok(attempts >= 2, `expected at least 2 polls, saw ${attempts}`);
+  assertStrictEquals(status.jobComplete, true);
+  assert(attempts >= 2, `expected at least 2 polls, saw ${attempts}`);
 });
 
 test("getJobStatus() with the wrong API key is refused by the server over real HTTP", async () => {
   const client = createClient({ partnerId: FAKE_PARTNER_ID, apiKey: "not-the-key", server: conformanceEnv.fakeServer });
-  await assert.rejects(
-    client.getJobStatus({ userId: "conformance-user", jobId: `${conformanceEnv.runtime}-round-trip` }),
-    (error: unknown) => error instanceof SmileIdError && error.code === "http" && error.status === 401,
+  const error = await assertRejects(
+    () => client.getJobStatus({ userId: "conformance-user", jobId: `${conformanceEnv.runtime}-round-trip` }),
+    SmileIdError,
   );
+  assertStrictEquals(error.code, "http");
+  assertStrictEquals(error.status, 401);
 });

@@ -12,17 +12,25 @@
  * |---|---|---|
  * | path other than `{basePath}/job_status` | 404 | `{"error":"Not found"}` |
  * | method other than POST | 405 (`Allow: POST`) | `{"error":"Method not allowed"}` |
- * | Content-Type not JSON | 415 | `{"code":"2203","error":…}` |
+ * | a Content-Type that is not JSON (none, or an empty one, is accepted) | 415 | `{"code":"2203","error":…}` |
  * | body not a JSON object | 400 | `{"code":"2203","error":…}` |
  * | body over 1 MiB | 413 | `{"error":…}` |
  * | `user_id`, `job_id`, `partner_id`, `timestamp` or `signature` missing or empty | 400 | `{"code":"2213","error":…}` |
  * | a field of the wrong type | 400 | `{"code":"2204","error":…}` |
  * | another partner id, or a signature that does not match the body's timestamp | 401 | `{"code":"2205","error":"You are not authorized to do that"}` |
- * | unknown `user_id`/`job_id` pair | 404 | `{"code":"2210","error":…}` |
+ * | unknown `user_id`/`job_id` pair, or a job before its `appearsAfterMs` | 404 | `{"code":"2210","error":…}` |
+ * | a `missingZip` job before it completes | 200 | `{"job_complete":false,"job_success":false,"code":"2314","result":"No zip file received"}` |
  *
- * The codes 2203, 2204, 2205, 2210 and 2213 are Smile ID's documented error codes; which HTTP
- * status goes with each, and the code for an unknown job (the fake borrows 2210, "no enrolled
- * user found"), are the fake's choices. Request timestamps are not checked for freshness.
+ * The codes 2203, 2204, 2205, 2210, 2213 and 2314 are Smile ID's documented error codes; which
+ * HTTP status goes with each, and the code for an unknown job (the fake borrows 2210, "no
+ * enrolled user found"), are the fake's choices. Request timestamps are not checked for
+ * freshness. A request without `Content-Type`, or with an empty one, is read as JSON: the
+ * official PHP SDK sends such requests and Smile ID accepts them.
+ *
+ * Stricter than Smile ID on purpose, or where its behaviour is unknown: a declared
+ * `Content-Type` that is not JSON (`text/plain`, form data) is refused with 415, so that a
+ * client sending form data notices; `history` and `image_links` must be booleans or
+ * `"true"`/`"false"` (2204); and every field the official SDKs send is required (2213).
  *
  * @example Use the fake as the client's fetch
  * ```ts
@@ -40,6 +48,7 @@
  * @module
  */
 
+import { delay } from "@std/async/delay";
 import { readText } from "../_body.ts";
 import { invalidArgument, quote, SmileIdError } from "../errors.ts";
 import { nonEmpty } from "../request.ts";
@@ -111,10 +120,29 @@ export interface FakeJob {
   readonly result?: JsonObject | string;
   /** `job_success` once complete (default `true`). */
   readonly jobSuccess?: boolean;
-  /** `code` of the answers (default `"2302"`, the only job-status code Smile ID documents). */
+  /**
+   * `code` of the answers (default `"2302"`, the code of Smile ID's documented answers; see
+   * `missingZip` for `"2314"`).
+   */
   readonly code?: string;
-  /** Milliseconds, by the fake's clock, from `addJob` until the job is complete (default 0). */
+  /**
+   * Milliseconds, by the fake's clock, from `addJob` until the job is complete (default 0, or
+   * never for a `missingZip` job).
+   */
   readonly completesAfterMs?: number;
+  /**
+   * Milliseconds, by the fake's clock, from `addJob` until the job can be found (default 0).
+   * Before that it is answered like an unknown job (404, code 2210), as Smile ID may not find
+   * a job just submitted; `waitForJobStatus` polls through that for its `notFoundGraceMs`.
+   */
+  readonly appearsAfterMs?: number;
+  /**
+   * The job's zip file never arrived: until the job completes (never by default; set
+   * `completesAfterMs` or call `completeJob`), every answer is Smile ID's documented code 2314,
+   * as the Java SDK's fixture shows it: `job_complete: false`, `job_success: false`,
+   * `code: "2314"` and the string result `"No zip file received"` (default `false`).
+   */
+  readonly missingZip?: boolean;
   /** `history` once complete, when asked for (default: the documented example's entry, or `[result]`). */
   readonly history?: readonly JsonObject[];
   /** `image_links` once complete, when asked for (default: `selfie_image` on an `.invalid` host). */
@@ -252,7 +280,7 @@ export interface FakeSmileId {
   readonly requests: readonly FakeRequestRecord[];
   /** Registers a job; a `job_id` already registered throws a `SmileIdError` with code `invalid_argument`. */
   addJob(job: FakeJob): void;
-  /** Marks a job complete now, whatever its `completesAfterMs`. */
+  /** Marks a job complete now (and findable), whatever its `completesAfterMs`, `appearsAfterMs` or `missingZip`. */
   completeJob(jobId: string): void;
   /** Applies a fault to the next `fault.times` requests (after faults injected earlier are used up). */
   injectFault(fault: FakeFault): void;
@@ -277,7 +305,9 @@ interface JobState {
   readonly code: string;
   readonly history: readonly JsonObject[];
   readonly imageLinks: Readonly<Record<string, JsonValue>>;
+  readonly missingZip: boolean;
   completesAt: number;
+  appearsAt: number;
 }
 
 interface PendingFault {
@@ -290,10 +320,15 @@ interface Answer {
   readonly body: JsonObject;
   readonly headers?: Record<string, string>;
   readonly jobComplete?: boolean;
+  /** The timestamp the request was signed with, for answers to a verified request. */
+  readonly requestTimestamp?: string;
 }
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
 const NOT_AUTHORIZED = "You are not authorized to do that";
+/** Smile ID's documented job-status code and the string result of the Java SDK's fixture for it. */
+const MISSING_ZIP_CODE = "2314";
+const MISSING_ZIP_RESULT = "No zip file received";
 const REQUIRED = ["user_id", "job_id", "partner_id", "timestamp", "signature"] as const;
 
 /**
@@ -367,6 +402,11 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
     if (job.jobSuccess !== undefined && typeof job.jobSuccess !== "boolean") {
       throw invalidArgument("Option jobSuccess", "a boolean", job.jobSuccess);
     }
+    if (job.missingZip !== undefined && typeof job.missingZip !== "boolean") {
+      throw invalidArgument("Option missingZip", "a boolean", job.missingZip);
+    }
+    const missingZip = job.missingZip ?? false;
+    const added = now();
     jobs.set(jobId, {
       userId,
       jobId,
@@ -375,7 +415,11 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
       code: job.code === undefined ? DOCS_EXAMPLE_CODE : nonEmpty(job.code, "Option code"),
       history,
       imageLinks,
-      completesAt: now() + delayOption(job.completesAfterMs, "completesAfterMs"),
+      missingZip,
+      completesAt: missingZip && job.completesAfterMs === undefined
+        ? Infinity
+        : added + delayOption(job.completesAfterMs, "completesAfterMs"),
+      appearsAt: added + delayOption(job.appearsAfterMs, "appearsAfterMs"),
     });
   }
 
@@ -385,6 +429,16 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
       throw new SmileIdError("invalid_argument", `The fake has no job with job id ${quote(jobId)}`);
     }
     return job;
+  }
+
+  /**
+   * The answer's own timestamp, later than the request's like Smile ID's: answering within the
+   * millisecond the request was signed in would repeat the request's pair, which clients refuse.
+   */
+  function answerTimestamp(requestTimestamp: string | undefined): string {
+    const at = now();
+    const timestamp = new Date(at).toISOString();
+    return timestamp === requestTimestamp ? new Date(at + 1).toISOString() : timestamp;
   }
 
   async function sign(bad: boolean | undefined, timestamp?: string) {
@@ -398,8 +452,9 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
     if (request.method !== "POST") {
       return { status: 405, body: { error: "Method not allowed" }, headers: { allow: "POST" } };
     }
-    const type = request.headers.get("content-type") ?? "";
-    if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+    // No Content-Type, or an empty one, is read as JSON: the PHP SDK sends such requests.
+    const type = (request.headers.get("content-type") ?? "").trim();
+    if (type !== "" && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
       await request.body?.cancel().catch(() => {});
       return smileError(415, "2203", `Content-Type must be application/json, got ${quote(type)}`);
     }
@@ -449,15 +504,16 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
       addJob({ userId, jobId, completesAfterMs: autoCompletesAfterMs });
       job = jobs.get(jobId);
     }
-    if (job === undefined || job.userId !== userId) {
+    if (job === undefined || job.userId !== userId || now() < job.appearsAt) {
       return smileError(404, "2210", `No job found for user_id ${quote(userId)} and job_id ${quote(jobId)}`);
     }
     const complete = now() >= job.completesAt;
     const out: JsonObject = { job_complete: complete, job_success: complete && job.jobSuccess, code: job.code };
     if (complete) out.result = clone(job.result);
+    else if (job.missingZip) Object.assign(out, { code: MISSING_ZIP_CODE, result: MISSING_ZIP_RESULT });
     if (readFlag(body.history)) out.history = complete ? job.history.map((entry) => clone(entry)) : [];
     if (readFlag(body.image_links)) out.image_links = complete ? clone(job.imageLinks as JsonObject) : {};
-    return { status: 200, body: out, jobComplete: complete };
+    return { status: 200, body: out, jobComplete: complete, requestTimestamp: String(body.timestamp) };
   }
 
   async function handle(input: Request | string | URL, init?: RequestInit): Promise<Response> {
@@ -486,7 +542,7 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
       onRequest?.(entry);
     };
 
-    if (fault?.latencyMs !== undefined) await delay(fault.latencyMs, signal());
+    if (fault?.latencyMs !== undefined) await delay(fault.latencyMs, { signal: signal() });
     if (fault?.networkError) {
       await request.body?.cancel().catch(() => {});
       log(0);
@@ -507,7 +563,7 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
     const headers: Record<string, string> = { "content-type": "application/json", ...result.headers };
     if (fault?.retryAfter !== undefined) headers["retry-after"] = String(fault.retryAfter);
     const body: JsonObject = result.status === 200
-      ? { ...result.body, ...(await sign(fault?.badSignature)) }
+      ? { ...result.body, ...(await sign(fault?.badSignature, answerTimestamp(result.requestTimestamp))) }
       : result.body;
     const code = result.status === 200 ? undefined : stringOrUndefined(result.body.code);
     log(result.status, code, result.jobComplete);
@@ -588,7 +644,9 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
     },
     addJob,
     completeJob(jobId: string): void {
-      getJob(jobId).completesAt = now();
+      const job = getJob(jobId);
+      job.completesAt = now();
+      job.appearsAt = Math.min(job.appearsAt, job.completesAt);
     },
     injectFault(fault: FakeFault): void {
       if (typeof fault !== "object" || fault === null) throw invalidArgument("A fault", "an object", fault);
@@ -702,19 +760,4 @@ function safePath(url: string): string {
   } catch {
     return url;
   }
-}
-
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

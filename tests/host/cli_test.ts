@@ -3,7 +3,7 @@
 // current runtime (Deno, Node or Bun) to cover the real entry point, exit codes and Ctrl-C.
 
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertNotMatch, assertStrictEquals } from "@std/assert";
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import { createClient, createSigner } from "../../mod.ts";
 import { type CliIo, main, serveFetch } from "../../src/cli.ts";
 import { createFakeSmileId, type FakeSmileId } from "../../src/testing/mod.ts";
+import { assertRejectsWithCode } from "../_helpers.ts";
+import { bareEnv } from "./_children.ts";
 
 const partnerId = "085";
 const apiKey = "cli-test-secret-key-7f3a";
@@ -36,7 +38,7 @@ async function run(argv: string[], io: Omit<CliIo, "stdout" | "stderr"> & { tty?
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text), isTTY: io.tty ?? false },
   });
-  assert.ok(!stdout.includes(apiKey) && !stderr.includes(apiKey), "the API key is never printed");
+  assert(!stdout.includes(apiKey) && !stderr.includes(apiKey), "the API key is never printed");
   return { code, stdout, stderr };
 }
 
@@ -64,36 +66,36 @@ function stdinOf(text: string): AsyncIterable<Uint8Array> {
 
 test("main() without a command prints the overview on stderr and exits 2", async () => {
   const { code, stdout, stderr } = await run([]);
-  assert.equal(code, 2);
-  assert.equal(stdout, "");
+  assertStrictEquals(code, 2);
+  assertStrictEquals(stdout, "");
   for (const command of ["status", "wait", "sign", "verify-callback", "fake-server"]) {
-    assert.match(stderr, new RegExp(`\\n  ${command} `));
+    assertMatch(stderr, new RegExp(`\\n  ${command} `));
   }
-  assert.match(stderr, /SMILE_PARTNER_ID/);
+  assertMatch(stderr, /SMILE_PARTNER_ID/);
 });
 
 test("main() --help, help COMMAND and --version exit 0", async () => {
   const top = await run(["--help"]);
-  assert.equal(top.code, 0);
-  assert.match(top.stdout, /Exit codes: 0 success, 1 failure/);
+  assertStrictEquals(top.code, 0);
+  assertMatch(top.stdout, /Exit codes: 0 success, 1 failure/);
   const helpWait = await run(["help", "wait"]);
-  assert.equal(helpWait.code, 0);
-  assert.match(helpWait.stdout, /^Usage: smile-id-job-status wait/);
+  assertStrictEquals(helpWait.code, 0);
+  assertMatch(helpWait.stdout, /^Usage: smile-id-job-status wait/);
   const version = await run(["--version"]);
-  assert.equal(version.code, 0);
-  assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  assertStrictEquals(version.code, 0);
+  assertMatch(version.stdout, /^\d+\.\d+\.\d+\n$/);
 });
 
 test("main() prints --help for every command", async () => {
   for (const command of ["status", "wait", "sign", "verify-callback", "fake-server"]) {
     const { code, stdout } = await run([command, "--help"]);
-    assert.equal(code, 0, command);
-    assert.match(stdout, new RegExp(`^Usage: smile-id-job-status ${command}`), command);
+    assertStrictEquals(code, 0, command);
+    assertMatch(stdout, new RegExp(`^Usage: smile-id-job-status ${command}`), command);
     const short = await run([command, "-h"]);
-    assert.equal(short.stdout, stdout);
+    assertStrictEquals(short.stdout, stdout);
   }
-  assert.match((await run(["wait", "--help"])).stdout, /--timeout S/);
-  assert.match((await run(["verify-callback", "--help"])).stdout, /--tolerance S/);
+  assertMatch((await run(["wait", "--help"])).stdout, /--timeout S/);
+  assertMatch((await run(["verify-callback", "--help"])).stdout, /--tolerance S/);
 });
 
 test("main() exits 2 with a hint for unknown commands, unknown flags and bad values", async () => {
@@ -116,26 +118,26 @@ test("main() exits 2 with a hint for unknown commands, unknown flags and bad val
   ];
   for (const [argv, message] of cases) {
     const { code, stderr } = await run(argv);
-    assert.equal(code, 2, argv.join(" "));
-    assert.match(stderr, message, argv.join(" "));
-    assert.match(stderr, /Run 'smile-id-job-status( [\w-]+)? --help' for usage\./, argv.join(" "));
+    assertStrictEquals(code, 2, argv.join(" "));
+    assertMatch(stderr, message, argv.join(" "));
+    assertMatch(stderr, /Run 'smile-id-job-status( [\w-]+)? --help' for usage\./, argv.join(" "));
   }
 });
 
 test("main() names the exact variables when configuration is missing", async () => {
   const none = await run(["status", ...ids], { env: {} });
-  assert.equal(none.code, 2);
-  assert.match(
+  assertStrictEquals(none.code, 2);
+  assertMatch(
     none.stderr,
     /Missing configuration: set SMILE_PARTNER_ID \(or --partner-id\) and SMILE_API_KEY \(or --api-key\)/,
   );
   const noKey = await run(["sign"], { env: { SMILE_PARTNER_ID: "085", SMILE_API_KEY: "" } });
-  assert.equal(noKey.code, 2);
-  assert.match(noKey.stderr, /set SMILE_API_KEY \(or --api-key\)$/m);
-  assert.doesNotMatch(noKey.stderr, /SMILE_PARTNER_ID/);
+  assertStrictEquals(noKey.code, 2);
+  assertMatch(noKey.stderr, /set SMILE_API_KEY \(or --api-key\)$/m);
+  assertNotMatch(noKey.stderr, /SMILE_PARTNER_ID/);
   const noPartner = await run(["verify-callback", "x.json"], { env: { SMILE_API_KEY: apiKey } });
-  assert.equal(noPartner.code, 2);
-  assert.match(noPartner.stderr, /set SMILE_PARTNER_ID \(or --partner-id\)$/m);
+  assertStrictEquals(noPartner.code, 2);
+  assertMatch(noPartner.stderr, /set SMILE_PARTNER_ID \(or --partner-id\)$/m);
 });
 
 test("main() takes flags over the environment and never prints the API key, even when misplaced", async () => {
@@ -144,11 +146,11 @@ test("main() takes flags over the environment and never prints the API key, even
     env: { SMILE_PARTNER_ID: "999", SMILE_API_KEY: "wrong-key-from-env" },
     fetch: fake.fetch,
   });
-  assert.equal(flags.code, 0);
+  assertStrictEquals(flags.code, 0);
   // A key pasted into SMILE_SERVER by mistake ends up quoted in the error: it is redacted.
   const misplaced = await run(["status", ...ids], { env: { ...env, SMILE_SERVER: apiKey } });
-  assert.equal(misplaced.code, 2);
-  assert.match(misplaced.stderr, /\[redacted\]/);
+  assertStrictEquals(misplaced.code, 2);
+  assertMatch(misplaced.stderr, /\[redacted\]/);
 });
 
 // --- status and wait ------------------------------------------------------------------------
@@ -169,23 +171,23 @@ test("main() status prints the decision, result and Actions table", async () => 
     },
   });
   const { code, stdout, stderr } = await run(["status", ...ids], { fetch: fake.fetch });
-  assert.equal(code, 0, stderr);
-  assert.match(stdout, /^Job job-1 of user user-1 on http:\/\/127\.0\.0\.1:9\/v1\n/);
-  assert.match(stdout, /^ {2}decision +approved$/m);
-  assert.match(stdout, /^ {2}result +1012 ID Number Validated$/m);
-  assert.match(stdout, /^ {2}final +yes \(machine result\)$/m);
-  assert.match(stdout, /^ {2}confidence +99$/m);
-  assert.match(stdout, /^Actions\n {2}Verify_ID_Number +Verified\n {2}Return_Personal_Info +Returned$/m);
-  assert.equal(fake.requests.length, 1);
+  assertStrictEquals(code, 0, stderr);
+  assertMatch(stdout, /^Job job-1 of user user-1 on http:\/\/127\.0\.0\.1:9\/v1\n/);
+  assertMatch(stdout, /^ {2}decision +approved$/m);
+  assertMatch(stdout, /^ {2}result +1012 ID Number Validated$/m);
+  assertMatch(stdout, /^ {2}final +yes \(machine result\)$/m);
+  assertMatch(stdout, /^ {2}confidence +99$/m);
+  assertMatch(stdout, /^Actions\n {2}Verify_ID_Number +Verified\n {2}Return_Personal_Info +Returned$/m);
+  assertStrictEquals(fake.requests.length, 1);
 });
 
 test("main() status explains an undocumented code, and shows history and image links", async () => {
   const fake = fakeWithJob();
   const { code, stdout } = await run(["status", ...ids, "--history", "--image-links"], { fetch: fake.fetch });
-  assert.equal(code, 0);
-  assert.match(stdout, /decision +unknown \(Smile ID documents no category for code 0810\)/);
-  assert.match(stdout, /^History \(1 entry\)\n {2}1\. 0810 Enroll User$/m);
-  assert.match(
+  assertStrictEquals(code, 0);
+  assertMatch(stdout, /decision +unknown \(Smile ID documents no category for code 0810\)/);
+  assertMatch(stdout, /^History \(1 entry\)\n {2}1\. 0810 Enroll User$/m);
+  assertMatch(
     stdout,
     /^Image links\n {2}selfie_image +https:\/\/fake-smile-id\.invalid\/images\/job-1\/selfie\.jpg$/m,
   );
@@ -194,27 +196,27 @@ test("main() status explains an undocumented code, and shows history and image l
 test("main() status --json prints Smile ID's answer verbatim", async () => {
   const fake = fakeWithJob();
   const { code, stdout } = await run(["status", ...ids, "--json"], { fetch: fake.fetch });
-  assert.equal(code, 0);
+  assertStrictEquals(code, 0);
   const json = JSON.parse(stdout);
-  assert.equal(json.job_complete, true);
-  assert.equal(json.result.PartnerParams.job_id, "job-1");
-  assert.equal(await createSigner({ partnerId, apiKey }).verify(json.timestamp, json.signature), true);
+  assertStrictEquals(json.job_complete, true);
+  assertStrictEquals(json.result.PartnerParams.job_id, "job-1");
+  assertStrictEquals(await createSigner({ partnerId, apiKey }).verify(json.timestamp, json.signature), true);
 });
 
 test("main() status exits 1 on Smile ID errors, with a hint for 2205", async () => {
   const fake = fakeWithJob();
   const wrongKey = await run(["status", ...ids, "--api-key", "not-the-right-key"], { fetch: fake.fetch });
-  assert.equal(wrongKey.code, 1);
-  assert.match(wrongKey.stderr, /^Error \(http\): Smile ID answered HTTP 401 with error 2205/m);
-  assert.match(wrongKey.stderr, /Hint: .*SMILE_PARTNER_ID.*SMILE_API_KEY.*SMILE_SERVER/);
-  assert.doesNotMatch(wrongKey.stderr, /not-the-right-key/);
+  assertStrictEquals(wrongKey.code, 1);
+  assertMatch(wrongKey.stderr, /^Error \(http\): Smile ID answered HTTP 401 with error 2205/m);
+  assertMatch(wrongKey.stderr, /Hint: .*SMILE_PARTNER_ID.*SMILE_API_KEY.*SMILE_SERVER/);
+  assertNotMatch(wrongKey.stderr, /not-the-right-key/);
   const unknown = await run(["status", "--user-id", "user-1", "--job-id", "nope"], { fetch: fake.fetch });
-  assert.equal(unknown.code, 1);
-  assert.match(unknown.stderr, /2210/);
+  assertStrictEquals(unknown.code, 1);
+  assertMatch(unknown.stderr, /2210/);
   fake.injectFault({ badSignature: true });
   const forged = await run(["status", ...ids], { fetch: fake.fetch });
-  assert.equal(forged.code, 1);
-  assert.match(forged.stderr, /^Error \(signature_mismatch\)/m);
+  assertStrictEquals(forged.code, 1);
+  assertMatch(forged.stderr, /^Error \(signature_mismatch\)/m);
 });
 
 test("main() wait polls until complete and prints one progress line per attempt when piped", async () => {
@@ -222,38 +224,38 @@ test("main() wait polls until complete and prints one progress line per attempt 
   const { code, stdout, stderr } = await run(["wait", ...ids, "--interval", "0.04", "--max-interval", "0.05"], {
     fetch: fake.fetch,
   });
-  assert.equal(code, 0, stderr);
-  assert.match(stderr, /^Waiting for job job-1 of user user-1 on http:\/\/127\.0\.0\.1:9\/v1 \(timeout 120 s\)$/m);
+  assertStrictEquals(code, 0, stderr);
+  assertMatch(stderr, /^Waiting for job job-1 of user user-1 on http:\/\/127\.0\.0\.1:9\/v1 \(timeout 120 s\)$/m);
   const lines = stderr.trim().split("\n").slice(1);
-  assert.ok(lines.length >= 3, stderr);
-  assert.match(lines[0]!, /^attempt 1, 0\.\d s: not complete yet; next check in 0\.0 s$/);
-  assert.match(lines.at(-1)!, /^attempt \d+, \d+\.\d s: complete$/);
-  assert.doesNotMatch(stderr, /\r/);
-  assert.equal(lines.length, fake.requests.length);
-  assert.match(stdout, /complete +yes/);
+  assert(lines.length >= 3, stderr);
+  assertMatch(lines[0]!, /^attempt 1, 0\.\d s: not complete yet; next check in 0\.0 s$/);
+  assertMatch(lines.at(-1)!, /^attempt \d+, \d+\.\d s: complete$/);
+  assertNotMatch(stderr, /\r/);
+  assertStrictEquals(lines.length, fake.requests.length);
+  assertMatch(stdout, /complete +yes/);
 });
 
 test("main() wait redraws a single progress line on a terminal", async () => {
   const fake = fakeWithJob({ userId: "user-1", jobId: "job-1", completesAfterMs: 100 });
   const { code, stderr } = await run(["wait", ...ids, "--interval", "0.04"], { fetch: fake.fetch, tty: true });
-  assert.equal(code, 0);
+  assertStrictEquals(code, 0);
   const redraws = stderr.split("\r\x1b[2K").length - 1;
-  assert.equal(redraws, fake.requests.length);
-  assert.ok(redraws >= 2);
+  assertStrictEquals(redraws, fake.requests.length);
+  assert(redraws >= 2);
   const last = stderr.slice(stderr.lastIndexOf("\r\x1b[2K") + 5);
-  assert.match(last, /^attempt \d+, \d+\.\d s: complete\n$/);
+  assertMatch(last, /^attempt \d+, \d+\.\d s: complete\n$/);
 });
 
 test("main() wait exits 1 with code timeout, and 1 at once on a permanent error", async () => {
   const fake = fakeWithJob({ userId: "user-1", jobId: "job-1", completesAfterMs: Infinity });
   const slow = await run(["wait", ...ids, "--timeout", "0.15", "--interval", "0.04"], { fetch: fake.fetch });
-  assert.equal(slow.code, 1);
-  assert.match(slow.stderr, /^Error \(timeout\): Gave up waiting/m);
+  assertStrictEquals(slow.code, 1);
+  assertMatch(slow.stderr, /^Error \(timeout\): Gave up waiting/m);
   fake.clearRequests();
   const denied = await run(["wait", ...ids, "--api-key", "wrong-key-0000"], { fetch: fake.fetch });
-  assert.equal(denied.code, 1);
-  assert.match(denied.stderr, /2205/);
-  assert.equal(fake.requests.length, 1, "2205 is not retried");
+  assertStrictEquals(denied.code, 1);
+  assertMatch(denied.stderr, /2205/);
+  assertStrictEquals(fake.requests.length, 1, "2205 is not retried");
 });
 
 test("main() wait stops cleanly with exit code 130 when aborted (Ctrl-C)", async () => {
@@ -265,9 +267,9 @@ test("main() wait stops cleanly with exit code 130 when aborted (Ctrl-C)", async
     fetch: fake.fetch,
     signal: controller.signal,
   });
-  assert.equal(code, 130);
-  assert.match(stderr, /Interrupted\.\n$/);
-  assert.ok(Date.now() - started < 2000, "did not sleep through the 5 s interval");
+  assertStrictEquals(code, 130);
+  assertMatch(stderr, /Interrupted\.\n$/);
+  assert(Date.now() - started < 2000, "did not sleep through the 5 s interval");
 });
 
 // --- sign -----------------------------------------------------------------------------------
@@ -275,15 +277,15 @@ test("main() wait stops cleanly with exit code 130 when aborted (Ctrl-C)", async
 test("main() sign prints the known-answer signature and the signed text", async () => {
   const vectorEnv = { SMILE_PARTNER_ID: "partner", SMILE_API_KEY: "apiKey" };
   const human = await run(["sign", "--timestamp", "2023-02-13T15:07:42.214Z"], { env: vectorEnv });
-  assert.equal(human.code, 0);
-  assert.match(human.stdout, /^ {2}signature +XxThLHZy2ij1WINkqNEPgzVs9RvUDHWlebDYzprqS74=$/m);
-  assert.match(human.stdout, /^ {2}signed text +2023-02-13T15:07:42\.214Zpartnersid_request$/m);
+  assertStrictEquals(human.code, 0);
+  assertMatch(human.stdout, /^ {2}signature +XxThLHZy2ij1WINkqNEPgzVs9RvUDHWlebDYzprqS74=$/m);
+  assertMatch(human.stdout, /^ {2}signed text +2023-02-13T15:07:42\.214Zpartnersid_request$/m);
   const json = await run(["sign", "--json"]);
-  assert.equal(json.code, 0);
+  assertStrictEquals(json.code, 0);
   const signed = JSON.parse(json.stdout);
-  assert.equal(signed.partner_id, partnerId);
-  assert.match(signed.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-  assert.equal(await createSigner({ partnerId, apiKey }).verify(signed.timestamp, signed.signature), true);
+  assertStrictEquals(signed.partner_id, partnerId);
+  assertMatch(signed.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assertStrictEquals(await createSigner({ partnerId, apiKey }).verify(signed.timestamp, signed.signature), true);
 });
 
 // --- verify-callback ------------------------------------------------------------------------
@@ -294,18 +296,18 @@ test("main() verify-callback accepts a genuine callback from a file and from std
   const file = await tempFile(body);
   try {
     const fromFile = await run(["verify-callback", file.path]);
-    assert.equal(fromFile.code, 0, fromFile.stdout + fromFile.stderr);
-    assert.match(fromFile.stdout, /^Valid callback\n/);
-    assert.match(fromFile.stdout, /^ {2}signature +valid for partner 085 at /m);
-    assert.match(fromFile.stdout, /^ {2}fresh +yes, \d+ s old \(tolerance 300 s\)$/m);
-    assert.match(fromFile.stdout, /^ {2}job +user-1 \/ job-1$/m);
-    assert.match(fromFile.stdout, /not confirmed: the signature does not cover the body/);
+    assertStrictEquals(fromFile.code, 0, fromFile.stdout + fromFile.stderr);
+    assertMatch(fromFile.stdout, /^Valid callback\n/);
+    assertMatch(fromFile.stdout, /^ {2}signature +valid for partner 085 at /m);
+    assertMatch(fromFile.stdout, /^ {2}fresh +yes, \d+ s old \(tolerance 300 s\)$/m);
+    assertMatch(fromFile.stdout, /^ {2}job +user-1 \/ job-1$/m);
+    assertMatch(fromFile.stdout, /not confirmed: the signature does not cover the body/);
   } finally {
     await file.remove();
   }
   const fromStdin = await run(["verify-callback", "-", "--json"], { stdin: stdinOf(body) });
-  assert.equal(fromStdin.code, 0);
-  assert.deepEqual(JSON.parse(fromStdin.stdout), {
+  assertStrictEquals(fromStdin.code, 0);
+  assertEquals(JSON.parse(fromStdin.stdout), {
     valid: true,
     signature: "valid",
     fresh: true,
@@ -316,7 +318,7 @@ test("main() verify-callback accepts a genuine callback from a file and from std
     resultCode: "0810",
   });
   const implicitStdin = await run(["verify-callback"], { stdin: stdinOf(body) });
-  assert.equal(implicitStdin.code, 0, "the same pair verifies again: a one-off check keeps no replay memory");
+  assertStrictEquals(implicitStdin.code, 0, "the same pair verifies again: a one-off check keeps no replay memory");
 });
 
 test("main() verify-callback exits 1 with the reason for forged, stale, unsigned and broken bodies", async () => {
@@ -339,12 +341,12 @@ test("main() verify-callback exits 1 with the reason for forged, stale, unsigned
   ];
   for (const [body, reason] of cases) {
     const { code, stdout } = await run(["verify-callback"], { stdin: stdinOf(body) });
-    assert.equal(code, 1, body.slice(0, 60));
-    assert.match(stdout, reason);
+    assertStrictEquals(code, 1, body.slice(0, 60));
+    assertMatch(stdout, reason);
   }
   const json = await run(["verify-callback", "--json"], { stdin: stdinOf(cases[0]![0]) });
-  assert.equal(json.code, 1);
-  assert.equal(JSON.parse(json.stdout).code, "signature_mismatch");
+  assertStrictEquals(json.code, 1);
+  assertStrictEquals(JSON.parse(json.stdout).code, "signature_mismatch");
 });
 
 test("main() verify-callback --tolerance off skips freshness, --tolerance N widens it", async () => {
@@ -352,36 +354,36 @@ test("main() verify-callback --tolerance off skips freshness, --tolerance N wide
   const old = JSON.stringify(
     await fake.buildCallback("job-1", { timestamp: new Date(Date.now() - 600_000).toISOString() }),
   );
-  assert.equal((await run(["verify-callback"], { stdin: stdinOf(old) })).code, 1);
+  assertStrictEquals((await run(["verify-callback"], { stdin: stdinOf(old) })).code, 1);
   const off = await run(["verify-callback", "--tolerance", "off"], { stdin: stdinOf(old) });
-  assert.equal(off.code, 0);
-  assert.match(off.stdout, /fresh +not checked \(--tolerance off\)/);
-  assert.equal((await run(["verify-callback", "--tolerance", "900"], { stdin: stdinOf(old) })).code, 0);
+  assertStrictEquals(off.code, 0);
+  assertMatch(off.stdout, /fresh +not checked \(--tolerance off\)/);
+  assertStrictEquals((await run(["verify-callback", "--tolerance", "900"], { stdin: stdinOf(old) })).code, 0);
 });
 
 test("main() verify-callback --confirm compares the body with the job status", async () => {
   const fake = fakeWithJob();
   const genuine = JSON.stringify(await fake.buildCallback("job-1"));
   const ok = await run(["verify-callback", "--confirm"], { stdin: stdinOf(genuine), fetch: fake.fetch });
-  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-  assert.match(ok.stdout, /body +matches the job status from http:\/\/127\.0\.0\.1:9\/v1/);
+  assertStrictEquals(ok.code, 0, ok.stdout + ok.stderr);
+  assertMatch(ok.stdout, /body +matches the job status from http:\/\/127\.0\.0\.1:9\/v1/);
   const tampered = JSON.stringify(await fake.buildCallback("job-1", { overrides: { ResultCode: "1012" } }));
   const bad = await run(["verify-callback", "--confirm"], { stdin: stdinOf(tampered), fetch: fake.fetch });
-  assert.equal(bad.code, 1);
-  assert.match(bad.stdout, /^Invalid callback: the body disagrees/);
-  assert.match(bad.stdout, /differs from the job status in: ResultCode/);
+  assertStrictEquals(bad.code, 1);
+  assertMatch(bad.stdout, /^Invalid callback: the body disagrees/);
+  assertMatch(bad.stdout, /differs from the job status in: ResultCode/);
   const json = await run(["verify-callback", "--confirm", "--json"], { stdin: stdinOf(tampered), fetch: fake.fetch });
-  assert.deepEqual(JSON.parse(json.stdout).mismatches, ["ResultCode"]);
+  assertEquals(JSON.parse(json.stdout).mismatches, [{ path: "ResultCode", kind: "changed" }]);
 });
 
 test("main() verify-callback exits 2 for an unreadable file or a terminal on stdin", async () => {
   const missing = await run(["verify-callback", join(tmpdir(), "no-such-callback-file.json")]);
-  assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /Cannot read the callback file .*ENOENT/);
+  assertStrictEquals(missing.code, 2);
+  assertMatch(missing.stderr, /Cannot read the callback file .*ENOENT/);
   const terminal = Object.assign((async function* () {})(), { isTTY: true });
   const tty = await run(["verify-callback"], { stdin: terminal });
-  assert.equal(tty.code, 2);
-  assert.match(tty.stderr, /Give the callback body as a FILE, or pipe it to stdin/);
+  assertStrictEquals(tty.code, 2);
+  assertMatch(tty.stderr, /Give the callback body as a FILE, or pipe it to stdin/);
 });
 
 // --- fake-server and serveFetch ----------------------------------------------------------------
@@ -420,36 +422,36 @@ async function startFakeServer(args: string[]) {
 test("main() fake-server serves signed answers on 127.0.0.1 until aborted", async () => {
   const server = await startFakeServer(["--partner-id", "123", "--complete-after", "0"]);
   try {
-    assert.ok(server.base && server.key, server.output());
-    assert.match(server.output(), /partner id +123/);
-    assert.match(server.output(), new RegExp(`export SMILE_PARTNER_ID=123 SMILE_API_KEY=${server.key} SMILE_SERVER=`));
-    assert.doesNotMatch(server.output(), new RegExp(apiKey), "SMILE_API_KEY from the environment is not used");
+    assert(server.base && server.key, server.output());
+    assertMatch(server.output(), /partner id +123/);
+    assertMatch(server.output(), new RegExp(`export SMILE_PARTNER_ID=123 SMILE_API_KEY=${server.key} SMILE_SERVER=`));
+    assertNotMatch(server.output(), new RegExp(apiKey), "SMILE_API_KEY from the environment is not used");
     const fakeEnv = { SMILE_PARTNER_ID: "123", SMILE_API_KEY: server.key, SMILE_SERVER: server.base };
     const status = await run(["status", "--user-id", "u-9", "--job-id", "j-9", "--json"], { env: fakeEnv });
-    assert.equal(status.code, 0, status.stderr);
-    assert.equal(JSON.parse(status.stdout).result.PartnerParams.job_id, "j-9");
+    assertStrictEquals(status.code, 0, status.stderr);
+    assertStrictEquals(JSON.parse(status.stdout).result.PartnerParams.job_id, "j-9");
     const denied = await run(["status", "--user-id", "u-9", "--job-id", "j-9"], {
       env: { ...fakeEnv, SMILE_API_KEY: "another-key" },
     });
-    assert.equal(denied.code, 1);
-    assert.match(server.output(), /POST \/v1\/job_status -> 200 u-9\/j-9 complete/);
-    assert.match(server.output(), /POST \/v1\/job_status -> 401 u-9\/j-9 error 2205/);
+    assertStrictEquals(denied.code, 1);
+    assertMatch(server.output(), /POST \/v1\/job_status -> 200 u-9\/j-9 complete/);
+    assertMatch(server.output(), /POST \/v1\/job_status -> 401 u-9\/j-9 error 2205/);
   } finally {
-    assert.equal(await server.stop(), 0);
+    assertStrictEquals(await server.stop(), 0);
   }
-  assert.match(server.output(), /Fake Smile ID stopped\.\n$/);
+  assertMatch(server.output(), /Fake Smile ID stopped\.\n$/);
 });
 
 test("main() fake-server does not print a key given with --api-key, and exits 1 on a busy port", async () => {
   const first = await startFakeServer(["--api-key", apiKey]);
   try {
-    assert.match(first.output(), /API key +\(the key you passed with --api-key\)/);
-    assert.match(first.output(), /SMILE_API_KEY=<your key>/);
-    assert.doesNotMatch(first.output(), new RegExp(apiKey));
+    assertMatch(first.output(), /API key +\(the key you passed with --api-key\)/);
+    assertMatch(first.output(), /SMILE_API_KEY=<your key>/);
+    assertNotMatch(first.output(), new RegExp(apiKey));
     const port = new URL(first.base!).port;
     const busy = await run(["fake-server", "--port", port]);
-    assert.equal(busy.code, 1);
-    assert.match(busy.stderr, /cannot listen on 127\.0\.0\.1:\d+: the address is in use/);
+    assertStrictEquals(busy.code, 1);
+    assertMatch(busy.stderr, /cannot listen on 127\.0\.0\.1:\d+: the address is in use/);
   } finally {
     await first.stop();
   }
@@ -464,17 +466,18 @@ test("serveFetch() drops the connection for a network fault and aborts the reque
     // First, on a fresh connection: Deno's fetch silently re-sends a request once when a reused
     // keep-alive connection closes without an answer, which would hide the fault.
     fake.injectFault({ networkError: true });
-    await assert.rejects(client.getJobStatus({ userId: "user-1", jobId: "job-1" }), { code: "transport" });
-    assert.equal((await client.getJobStatus({ userId: "user-1", jobId: "job-1" })).jobComplete, true);
-    assert.deepEqual(fake.requests.map((r) => r.status), [0, 200]);
+    await assertRejectsWithCode(() => client.getJobStatus({ userId: "user-1", jobId: "job-1" }), "transport");
+    assertStrictEquals((await client.getJobStatus({ userId: "user-1", jobId: "job-1" })).jobComplete, true);
+    assertEquals(fake.requests.map((r) => r.status), [0, 200]);
     fake.injectFault({ latencyMs: 10_000 });
     const started = Date.now();
-    await assert.rejects(client.getJobStatus({ userId: "user-1", jobId: "job-1" }, { timeoutMs: 100 }), {
-      code: "timeout",
-    });
-    assert.ok(Date.now() - started < 2000);
+    await assertRejectsWithCode(
+      () => client.getJobStatus({ userId: "user-1", jobId: "job-1" }, { timeoutMs: 100 }),
+      "timeout",
+    );
+    assert(Date.now() - started < 2000);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(fake.requests.length, 2, "the abandoned request was cut short, never answered");
+    assertStrictEquals(fake.requests.length, 2, "the abandoned request was cut short, never answered");
   } finally {
     await server.close();
   }
@@ -489,7 +492,7 @@ function runtimeArgs(args: string[]): [string, string[]] {
 function spawnCli(args: string[], childEnv: Record<string, string> = {}) {
   const [command, argv] = runtimeArgs(args);
   const child = spawn(command, argv, {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", NO_COLOR: "1", ...childEnv },
+    env: bareEnv({ NO_COLOR: "1", ...childEnv }),
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stdout = "";
@@ -505,12 +508,12 @@ function spawnCli(args: string[], childEnv: Record<string, string> = {}) {
 test("src/cli.ts as a process: --help exits 0 and missing configuration exits 2", async () => {
   const help = spawnCli(["--help"]);
   help.child.stdin.end();
-  assert.equal(await help.exited, 0, help.stderr());
-  assert.match(help.stdout(), /^smile-id-job-status \d+\.\d+\.\d+: /);
+  assertStrictEquals(await help.exited, 0, help.stderr());
+  assertMatch(help.stdout(), /^smile-id-job-status \d+\.\d+\.\d+: /);
   const missing = spawnCli(["status", ...ids]);
   missing.child.stdin.end();
-  assert.equal(await missing.exited, 2);
-  assert.match(missing.stderr(), /Missing configuration: set SMILE_PARTNER_ID \(or --partner-id\) and SMILE_API_KEY/);
+  assertStrictEquals(await missing.exited, 2);
+  assertMatch(missing.stderr(), /Missing configuration: set SMILE_PARTNER_ID \(or --partner-id\) and SMILE_API_KEY/);
 });
 
 test("src/cli.ts as a process: verify-callback reads stdin and exits 0 or 1", async () => {
@@ -519,8 +522,8 @@ test("src/cli.ts as a process: verify-callback reads stdin and exits 0 or 1", as
   for (const [body, expected] of [[await fake.buildCallback("job-1"), 0], [{ ResultCode: "1012" }, 1]] as const) {
     const verify = spawnCli(["verify-callback", "-"], childEnv);
     verify.child.stdin.end(JSON.stringify(body));
-    assert.equal(await verify.exited, expected, verify.stdout() + verify.stderr());
-    assert.ok(!verify.stdout().includes(apiKey) && !verify.stderr().includes(apiKey));
+    assertStrictEquals(await verify.exited, expected, verify.stdout() + verify.stderr());
+    assert(!verify.stdout().includes(apiKey) && !verify.stderr().includes(apiKey));
   }
 });
 
@@ -534,14 +537,14 @@ test("src/cli.ts as a process: fake-server answers over HTTP and stops on SIGINT
     }
     const base = /listening on (\S+)/.exec(server.stdout())?.[1];
     const key = /^ {2}API key +(\S+)$/m.exec(server.stdout())?.[1];
-    assert.ok(base && key, server.stdout() + server.stderr());
+    assert(base && key, server.stdout() + server.stderr());
     const client = createClient({ partnerId: "000", apiKey: key, server: base });
-    assert.equal((await client.getJobStatus({ userId: "u", jobId: "j" })).jobComplete, true);
+    assertStrictEquals((await client.getJobStatus({ userId: "u", jobId: "j" })).jobComplete, true);
   } finally {
     // process.kill rather than child.kill: Deno's child_process reports a child it signalled as killed by
     // the signal even when the child handled it and exited 0.
     process.kill(server.child.pid!, "SIGINT");
   }
-  assert.equal(await server.exited, 0, server.stdout() + server.stderr());
-  assert.match(server.stdout(), /Fake Smile ID stopped\.\n$/);
+  assertStrictEquals(await server.exited, 0, server.stdout() + server.stderr());
+  assertMatch(server.stdout(), /Fake Smile ID stopped\.\n$/);
 });

@@ -2,23 +2,24 @@
 // runtime runs this test. It must exit 0 and print every step's expected outcome.
 
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertNotMatch, assertStrictEquals } from "@std/assert";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { bareEnv } from "./_children.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** The Deno binary: this process under `deno test`, else the npm `deno` package's launcher. */
+/** The Deno binary: this process under `deno test`, else the one scripts/test.ts names in DENO_BIN. */
 function deno(): string {
-  return "Deno" in globalThis ? process.execPath : `${ROOT}node_modules/.bin/deno`;
+  return "Deno" in globalThis ? process.execPath : process.env.DENO_BIN ?? "deno";
 }
 
 test("deno task demo runs the whole flow offline and exits 0", async () => {
   const started = Date.now();
   const child = spawn(deno(), ["task", "demo"], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", NO_COLOR: "1" },
+    env: bareEnv({ NO_COLOR: "1" }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -28,7 +29,7 @@ test("deno task demo runs the whole flow offline and exits 0", async () => {
   const code = await new Promise<number | null>((resolve) => child.on("close", (exit) => resolve(exit)));
   const elapsed = Date.now() - started;
 
-  assert.equal(code, 0, stdout + stderr);
+  assertStrictEquals(code, 0, stdout + stderr);
   for (
     const line of [
       /^1\. Start a fake Smile ID$/m,
@@ -37,18 +38,19 @@ test("deno task demo runs the whole flow offline and exits 0", async () => {
       /^ {3}check 1 at 0\.\d s: not complete yet, next check in/m,
       /^ {3}✓ complete after \d+ checks in [3-9]\.\d s/m,
       /^ {3}decision {4}approved$/m,
-      /^ {3}✓ HTTP 200: signature valid, timestamp fresh, first use, body matches the job status$/m,
+      /^ {3}✓ HTTP 200 processed: signature valid, confirmed with Smile ID, onCallback saved decision approved$/m,
       /^ {3}✓ HTTP 401 signature_mismatch$/m,
-      /^ {3}✓ HTTP 409 replayed$/m,
-      /^ {3}✓ HTTP 422: the body differs from Smile ID's job status in ResultCode, ResultText$/m,
-      /^All 7 checks passed\./m,
+      /^ {3}✓ HTTP 200 duplicate: onCallback did not run again$/m,
+      /^ {3}✓ tampered first: HTTP 200 processed; saved Smile ID's decision rejected, ignoring the body's ResultCode, ResultText$/m,
+      /^ {3}✓ genuine second: HTTP 200 duplicate; the result was processed exactly once$/m,
+      /^All 8 checks passed\./m,
     ]
   ) {
-    assert.match(stdout, line);
+    assertMatch(stdout, line);
   }
-  assert.doesNotMatch(stdout, /✗/);
-  assert.doesNotMatch(stdout, /\r/, "no terminal redraws when piped");
+  assertNotMatch(stdout, /✗/);
+  assertNotMatch(stdout, /\r/, "no terminal redraws when piped");
   // Only Deno's own "Task demo …" line on stderr: no warnings, no stack traces.
-  assert.deepEqual(stderr.trim().split("\n").filter((line) => !/^Task demo /.test(line)), []);
-  assert.ok(elapsed >= 3000, `the job takes about 3 s (${elapsed} ms)`);
+  assertEquals(stderr.trim().split("\n").filter((line) => !/^Task demo /.test(line)), []);
+  assert(elapsed >= 3000, `the job takes about 3 s (${elapsed} ms)`);
 });

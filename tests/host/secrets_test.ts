@@ -4,7 +4,15 @@
 // can, collects all of that text, and searches it for the key.
 
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotStrictEquals,
+  assertStrictEquals,
+  assertThrows,
+  fail,
+} from "@std/assert";
 import { Buffer } from "node:buffer";
 import { spawn } from "node:child_process";
 import process from "node:process";
@@ -17,7 +25,8 @@ import { createClient, type SmileIdClient } from "../../src/client.ts";
 import { parseJobStatusResponse } from "../../src/response.ts";
 import { buildJobStatusRequest } from "../../src/request.ts";
 import { waitForJobStatus } from "../../src/poll.ts";
-import { createMemoryReplayGuard, verifyCallback } from "../../src/callback.ts";
+import { verifyCallback } from "../../src/callback.ts";
+import { createMemoryReplayGuard } from "../../src/replay_guard.ts";
 import { createFakeSmileId } from "../../src/testing/mod.ts";
 import { main } from "../../src/cli.ts";
 import type { JsonObject } from "../../src/types.ts";
@@ -93,7 +102,7 @@ function assertNoSecret(texts: readonly { where: string; text: string }[]): void
     for (const needle of NEEDLES) {
       const at = text.indexOf(needle);
       if (at !== -1) {
-        assert.fail(`the API key leaked in ${where}: …${text.slice(Math.max(0, at - 120), at + needle.length + 40)}…`);
+        fail(`the API key leaked in ${where}: …${text.slice(Math.max(0, at - 120), at + needle.length + 40)}…`);
       }
     }
   }
@@ -148,7 +157,8 @@ test("the leak detector finds a key in a nested cause, a hidden field, base64 or
     const before = collected.length;
     collect("probe", probe);
     const texts = collected.splice(before);
-    assert.throws(() => assertNoSecret(texts), /leaked/, inspect(probe));
+    const error = assertThrows(() => assertNoSecret(texts), inspect(probe));
+    assertMatch(String(error), /leaked/, inspect(probe));
   }
 });
 
@@ -162,7 +172,7 @@ test("the client, its signer and the fake hold the key out of sight", () => {
     "request",
     buildJobStatusRequest({ server: 0, partnerId, ...query, signed: { signature: "s", timestamp: "t" } }),
   );
-  assert.ok(collected.some((c) => c.text.includes(partnerId)), "the collector saw the objects");
+  assert(collected.some((c) => c.text.includes(partnerId)), "the collector saw the objects");
   assertNoSecret(collected);
 });
 
@@ -193,10 +203,10 @@ test("configuration errors never quote the API key", async () => {
   const before = collected.length;
   for (const [name, call] of cases) {
     const outcome = await collectCall(`configuration: ${name}`, call);
-    assert.ok(outcome instanceof SmileIdError, `${name}: expected a SmileIdError, got ${inspect(outcome)}`);
-    assert.equal(outcome.code, "invalid_argument", name);
+    assert(outcome instanceof SmileIdError, `${name}: expected a SmileIdError, got ${inspect(outcome)}`);
+    assertStrictEquals(outcome.code, "invalid_argument", name);
   }
-  assert.ok(collected.length > before);
+  assert(collected.length > before);
   assertNoSecret(collected);
 });
 
@@ -282,8 +292,8 @@ test("getJobStatus() failures over a real socket carry no trace of the API key",
     await overSocket("success", async (socket) => writeResponse(socket, 200, json, await signedBody()), getStatus),
   ];
   const errors = outcomes.filter((o) => o instanceof SmileIdError) as SmileIdError[];
-  assert.equal(errors.length, outcomes.length - 1, "every case but the last fails");
-  assert.deepEqual(
+  assertStrictEquals(errors.length, outcomes.length - 1, "every case but the last fails");
+  assertEquals(
     [...new Set(errors.map((e) => e.code))].sort(),
     [
       "aborted",
@@ -296,7 +306,7 @@ test("getJobStatus() failures over a real socket carry no trace of the API key",
       "unexpected_response",
     ],
   );
-  assert.ok(collected.length > before);
+  assert(collected.length > before);
   assertNoSecret(collected);
 });
 
@@ -329,8 +339,8 @@ test("waitForJobStatus() failures carry no trace of the API key, lastStatus and 
       (client) => waitForJobStatus(client, query, { signal: AbortSignal.timeout(100) }),
     ),
   ];
-  assert.deepEqual(outcomes.map((o) => (o as SmileIdError).code), ["timeout", "timeout", "timeout", "http", "aborted"]);
-  assert.equal(((outcomes[0] as SmileIdError).lastStatus as { jobComplete: boolean }).jobComplete, false);
+  assertEquals(outcomes.map((o) => (o as SmileIdError).code), ["timeout", "timeout", "timeout", "http", "aborted"]);
+  assertStrictEquals(((outcomes[0] as SmileIdError).lastStatus as { jobComplete: boolean }).jobComplete, false);
   assertNoSecret(collected);
 });
 
@@ -374,7 +384,10 @@ test("parseJobStatusResponse() and verifyCallback() outcomes carry no trace of t
     ),
     await collectCall("callback: garbage", verify(new Uint8Array([0xff, 0xfe, 0x00]))),
     await collectCall("callback: too large", verify("x".repeat(5000), { maxBodyBytes: 100 })),
-    await collectCall("callback: wrong shape", verify(await body({ ResultCode: ["1012"] }))),
+    await collectCall(
+      "callback: wrong shape",
+      verify(await body({ job_complete: "yes", result: { ResultCode: "1012" } })),
+    ),
     await collectCall(
       "callback: tampered, confirmed",
       () => client.verifyCallback(tampered, { confirm: true, replayGuard: false }),
@@ -385,7 +398,7 @@ test("parseJobStatusResponse() and verifyCallback() outcomes carry no trace of t
     ),
   ];
   const codes = outcomes.map((o) => (o instanceof SmileIdError ? o.code : "valid"));
-  assert.deepEqual(codes, [
+  assertEquals(codes, [
     "valid",
     "replayed",
     "stale_timestamp",
@@ -399,7 +412,7 @@ test("parseJobStatusResponse() and verifyCallback() outcomes carry no trace of t
     "valid",
     "signature_mismatch",
   ]);
-  assert.deepEqual((outcomes[10] as { mismatches: string[] }).mismatches, ["ResultCode"]);
+  assertEquals((outcomes[10] as { mismatches: unknown[] }).mismatches, [{ path: "ResultCode", kind: "changed" }]);
   collect("fake after use", fake);
   assertNoSecret(collected);
 });
@@ -421,7 +434,7 @@ test("createClient() never echoes credentials embedded in a server URL", () => {
     } catch (error) {
       outcome = error;
     }
-    assert.ok(outcome instanceof SmileIdError && outcome.code === "invalid_argument", String(outcome));
+    assert(outcome instanceof SmileIdError && outcome.code === "invalid_argument", String(outcome));
     const where = `createClient({ server: ${JSON.stringify(server.replace(API_KEY, "<password>"))} })`;
     texts.push({ where, text: outcome.message }, { where: `${where} inspected`, text: inspect(outcome) });
   }
@@ -444,7 +457,7 @@ test("verifyCallback() errors never repeat the callback body, which carries pers
     } catch (error) {
       outcome = error;
     }
-    assert.ok(outcome instanceof SmileIdError && outcome.code === "unexpected_response", `${name}: ${outcome}`);
+    assert(outcome instanceof SmileIdError && outcome.code === "unexpected_response", `${name}: ${outcome}`);
     texts.push({ where: `${name}: message`, text: outcome.message }, {
       where: `${name}: JSON`,
       text: JSON.stringify(outcome),
@@ -452,7 +465,7 @@ test("verifyCallback() errors never repeat the callback body, which carries pers
   }
   for (const { where, text } of texts) {
     for (const value of Object.values(pii)) {
-      assert.ok(
+      assert(
         !text.includes(value),
         `${where} repeats ${JSON.stringify(value)} from the body: ${text.slice(0, 160)}`,
       );
@@ -577,19 +590,19 @@ test("the CLI prints no trace of the API key on any path", { timeout: 60_000 }, 
   stop.abort();
   codes["fake-server with --api-key"] = (await serving).code;
 
-  assert.equal(codes.sign, 0);
-  assert.equal(codes["status via fake"], 0);
-  assert.equal(codes["wait times out"], 1);
-  assert.equal(codes["wait through 503s"], 0);
-  assert.equal(codes["missing configuration"], 2);
-  assert.equal(codes["verify-callback valid"], 0);
-  assert.equal(codes["verify-callback forged"], 1);
-  assert.equal(codes["verify-callback --confirm tampered"], 1);
-  assert.equal(codes["socket reset"], 1);
-  assert.equal(codes["fake-server with --api-key"], 0);
+  assertStrictEquals(codes.sign, 0);
+  assertStrictEquals(codes["status via fake"], 0);
+  assertStrictEquals(codes["wait times out"], 1);
+  assertStrictEquals(codes["wait through 503s"], 0);
+  assertStrictEquals(codes["missing configuration"], 2);
+  assertStrictEquals(codes["verify-callback valid"], 0);
+  assertStrictEquals(codes["verify-callback forged"], 1);
+  assertStrictEquals(codes["verify-callback --confirm tampered"], 1);
+  assertStrictEquals(codes["socket reset"], 1);
+  assertStrictEquals(codes["fake-server with --api-key"], 0);
   const cliTexts = collected.filter((c) => c.where.startsWith("cli "));
   if (process.env.SHOW_CLI_OUTPUT) { for (const c of cliTexts) console.log(`--- ${c.where}\n${c.text}`); }
-  assert.ok(cliTexts.some((c) => c.text.includes("signature")), "the CLI printed something");
+  assert(cliTexts.some((c) => c.text.includes("signature")), "the CLI printed something");
   assertNoSecret(cliTexts);
 });
 
@@ -621,17 +634,17 @@ test(`console.log, console.dir and an uncaught error print no trace of the API k
     },
   );
   // The child prints every object, then dies of an uncaught SmileIdError on purpose.
-  assert.notEqual(code, 0, `the child should die of its uncaught error; stderr: ${stderr}`);
-  assert.match(stdout, /SmileIdError/);
-  assert.match(stdout, /signature_mismatch/);
-  assert.match(stdout, /sid_request|signer|partnerId/);
-  assert.match(stderr, /uncaught test error/);
-  assert.match(stdout, /console-child-done/);
+  assertNotStrictEquals(code, 0, `the child should die of its uncaught error; stderr: ${stderr}`);
+  assertMatch(stdout, /SmileIdError/);
+  assertMatch(stdout, /signature_mismatch/);
+  assertMatch(stdout, /sid_request|signer|partnerId/);
+  assertMatch(stderr, /uncaught test error/);
+  assertMatch(stdout, /console-child-done/);
   assertNoSecret([{ where: "console.log output", text: stdout }, { where: "uncaught error output", text: stderr }]);
 });
 
 test("everything collected was searched and nothing leaked", () => {
   if (process.env.SHOW_COLLECTED_COUNT) console.log(`collected ${collected.length} texts`);
-  assert.ok(collected.length > 500, `only ${collected.length} texts collected`);
+  assert(collected.length > 500, `only ${collected.length} texts collected`);
   assertNoSecret(collected);
 });

@@ -1,0 +1,35 @@
+// Assertions the suite shares, built on @std/assert.
+import { assertMatch, assertRejects, assertStrictEquals, assertThrows } from "@std/assert";
+import { SmileIdError, type SmileIdErrorCode } from "../mod.ts";
+
+/**
+ * Asserts that `fn` throws a {@linkcode SmileIdError} with `code` and, if given, a message matching
+ * `message`; returns the error. `msg` is the failure message.
+ */
+export function assertThrowsWithCode(
+  fn: () => unknown,
+  code: SmileIdErrorCode,
+  message?: RegExp,
+  msg?: string,
+): SmileIdError {
+  const error = assertThrows(fn, SmileIdError, undefined, msg);
+  assertStrictEquals(error.code, code, msg);
+  if (message !== undefined) assertMatch(error.message, message, msg);
+  return error;
+}
+
+/**
+ * Asserts that the promise `fn` returns rejects with a {@linkcode SmileIdError} with `code` and, if
+ * given, a message matching `message`; returns the error. `msg` is the failure message.
+ */
+export async function assertRejectsWithCode(
+  fn: () => PromiseLike<unknown>,
+  code: SmileIdErrorCode,
+  message?: RegExp,
+  msg?: string,
+): Promise<SmileIdError> {
+  const error = await assertRejects(fn, SmileIdError, undefined, msg);
+  assertStrictEquals(error.code, code, msg);
+  if (message !== undefined) assertMatch(error.message, message, msg);
+  return error;
+}

@@ -7,15 +7,16 @@
  *
  * @example Check a job
  * ```ts ignore
- * import { createClient } from "@smile-id-kit/job-status";
+ * import { createClient, describeResult } from "@smile-id-kit/job-status";
  *
  * const client = createClient({ partnerId: "085", apiKey: Deno.env.get("SMILE_API_KEY")!, server: "sandbox" });
  * const status = await client.getJobStatus({ userId: "user-1", jobId: "job-1" });
- * console.log(status.jobComplete, status.result);
+ * const { decision } = describeResult(status); // "approved", "rejected", "pending", …
  * ```
  *
  * @example Verify a signature
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { verifySignature } from "@smile-id-kit/job-status";
  *
  * const ok = await verifySignature({
@@ -24,7 +25,7 @@
  *   timestamp: "2023-02-13T15:07:42.214Z",
  *   signature: "XxThLHZy2ij1WINkqNEPgzVs9RvUDHWlebDYzprqS74=",
  * });
- * console.log(ok); // true
+ * assertEquals(ok, true);
  * ```
  *
  * @module
@@ -37,27 +38,27 @@ export type { SignedTimestamp, Signer, SignerCredentials, TimestampInput } from 
 export { resolveServer } from "./src/server.ts";
 export type { ServerInput } from "./src/server.ts";
 export { buildJobStatusRequest } from "./src/request.ts";
-export type { JobStatusQuery, JobStatusRequestOptions } from "./src/request.ts";
+export type { BuildJobStatusRequestOptions, JobStatusQuery } from "./src/request.ts";
 export { parseJobStatusResponse } from "./src/response.ts";
-export type { JobStatusRequestSent, ParseJobStatusOptions } from "./src/response.ts";
-export { send } from "./src/transport.ts";
-export type { FetchLike, SendOptions } from "./src/transport.ts";
-export { createClient, getJobStatus } from "./src/client.ts";
-export type { ClientConfig, RequestOptions, SmileIdClient } from "./src/client.ts";
-export type { JobResult, JobStatus, JsonObject, JsonValue, PartnerParams } from "./src/types.ts";
+export type { JobStatusRequestSent, ParseJobStatusResponseOptions } from "./src/response.ts";
+export type { FetchLike } from "./src/transport.ts";
+export { createClient } from "./src/client.ts";
+export type { ClientConfig, GetJobStatusOptions, SmileIdClient } from "./src/client.ts";
+export type { Clock, JobResult, JobStatus, JsonObject, JsonValue, PartnerParams } from "./src/types.ts";
 export { pollDelays, waitForJobStatus } from "./src/poll.ts";
-export type { JobStatusReader, PollClock, PollProgress, WaitOptions } from "./src/poll.ts";
+export type { JobStatusReader, PollProgress, WaitForJobStatusOptions } from "./src/poll.ts";
 export { verifyCallback } from "./src/callback.ts";
 export type {
   CallbackMismatch,
   CallbackPayload,
   ConfirmedCallback,
+  UnconfirmedCallback,
   VerifiedCallback,
   VerifyCallbackOptions,
 } from "./src/callback.ts";
 export { createMemoryReplayGuard } from "./src/replay_guard.ts";
-export type { MemoryReplayGuardOptions, ReplayGuard } from "./src/replay_guard.ts";
+export type { CreateMemoryReplayGuardOptions, ReplayGuard } from "./src/replay_guard.ts";
 export { classifyCallbackError, createCallbackHandler } from "./src/handler.ts";
-export type { CallbackErrorClass, CallbackHandlerOptions } from "./src/handler.ts";
+export type { CallbackErrorClass, CreateCallbackHandlerOptions } from "./src/handler.ts";
 export { describeResult } from "./src/result.ts";
 export type { Decision, ResultSummary } from "./src/result.ts";

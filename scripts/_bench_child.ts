@@ -1,17 +1,26 @@
 // Runs scripts/_bench_suite.ts in Node or Bun and prints its result as one JSON line on stdout.
 // Spawned by scripts/bench.ts: `<runtime> scripts/_bench_child.ts '<json options>'`. With
-// "official": true it also loads the official Node SDK (smile-identity-core) in this process.
+// "official": true it also loads the official Node SDK (smile-identity-core) in this process;
+// with "handler": true it runs the callback handler's load test (scripts/_bench_handler.ts) instead.
 
 import { createRequire } from "node:module";
 import process from "node:process";
 import { type OfficialSdk, runSuite } from "./_bench_suite.ts";
+import { runHandlerBench } from "./_bench_handler.ts";
 
 const args = JSON.parse(process.argv[2] ?? "{}") as {
   runtime: string;
   quick?: boolean;
   official?: boolean;
   only?: string[];
+  handler?: boolean;
 };
+
+if (args.handler) {
+  const result = await runHandlerBench({ quick: args.quick ?? false, progress: (m) => process.stderr.write(`${m}\n`) });
+  process.stdout.write(JSON.stringify(result) + "\n");
+  process.exit(0);
+}
 
 let official: OfficialSdk | undefined;
 if (args.official) {

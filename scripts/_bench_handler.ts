@@ -1,8 +1,14 @@
-// Section 6 of scripts/bench.ts: createCallbackHandler with each replay guard (in memory, Redis,
-// Deno KV) against verifyCallback alone, the floor. Deno only, in the bench process: the handler
-// is called directly with Request objects, no HTTP server, so the figures measure the library and
-// not an HTTP stack. Needs --unstable-kv (Deno.openKv); starts its own redis-server on a free
-// 127.0.0.1 port without persistence (tests/host/_redis_server.ts) and stops it afterwards.
+// The callback handler under load (scripts/bench.ts): createCallbackHandler with each replay guard
+// (in memory, Redis, Deno KV) against verifyCallback alone, the floor. Runs in the Deno bench
+// process and in Node (through scripts/_bench_child.ts); Deno KV only where `Deno.openKv` exists
+// (Deno with --unstable-kv). The handler is called directly with Request objects, no HTTP server,
+// so the figures measure the library and not an HTTP stack. Starts its own redis-server on a
+// free 127.0.0.1 port without persistence (tests/host/_redis_server.ts) and stops it afterwards.
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 import { createClient as createRedisClient } from "redis";
 import { verifyCallback } from "../src/callback.ts";
@@ -15,7 +21,7 @@ import { type RedisServer, startRedis } from "../tests/host/_redis_server.ts";
 import { API_KEY, callbackBody, CONCURRENCY, PARTNER_ID, TIMESTAMP } from "./_bench_suite.ts";
 
 /** The rows of the table, in order: the floor first. */
-export type HandlerCaseId = "floor" | "memory" | "redis" | "kv";
+export type HandlerCaseId = "floor" | "answer" | "memory" | "redis" | "kv";
 
 /** One round of one case: a batch of deliveries, `CONCURRENCY` in flight. */
 export interface HandlerRound {
@@ -54,6 +60,7 @@ export interface HandlerResult {
 }
 
 const ROOT = new URL("..", import.meta.url).pathname;
+const deno = (globalThis as { Deno?: typeof Deno }).Deno;
 const URL_ = "http://localhost/smile-id/callback";
 const BASE = Date.parse(TIMESTAMP);
 /** Fixed clock for freshness: every timestamp below is BASE + n ms, well within 300 s of it. */
@@ -73,16 +80,15 @@ function percentile(values: ArrayLike<number>, p: number): number {
 
 /** Why Deno KV cannot run here, or undefined when it can. */
 export function kvUnavailable(): string | undefined {
-  return typeof (Deno as { openKv?: unknown }).openKv === "function"
+  if (deno === undefined) return "not in Deno";
+  return typeof (deno as { openKv?: unknown }).openKv === "function"
     ? undefined
     : "Deno.openKv is missing: run the benchmark with --unstable-kv (deno task bench has it)";
 }
 
-async function versionOf(command: string[], pattern: RegExp): Promise<string | undefined> {
+function versionOf(command: string[], pattern: RegExp): string | undefined {
   try {
-    const out = await new Deno.Command(command[0]!, { args: command.slice(1), stdout: "piped", stderr: "null" })
-      .output();
-    return pattern.exec(new TextDecoder().decode(out.stdout))?.[1];
+    return pattern.exec(execFileSync(command[0]!, command.slice(1), { encoding: "utf8" }))?.[1];
   } catch {
     return undefined;
   }
@@ -144,20 +150,21 @@ export async function runHandlerBench(
       redisClient.on("error", () => {}); // a failure shows as a rejected claim, which fails the run
       await redisClient.connect();
     }
-    const unavailable = kvUnavailable();
-    if (unavailable) throw new Error(unavailable);
-    kvDir = await Deno.makeTempDir({ prefix: "smile-bench-kv-" });
-    kv = await Deno.openKv(`${kvDir}/guard.sqlite3`);
+    const kvSkip = kvUnavailable();
+    if (!kvSkip) {
+      kvDir = mkdtempSync(join(tmpdir(), "smile-bench-kv-"));
+      kv = await deno!.openKv(`${kvDir}/guard.sqlite3`);
+    }
 
     const guards: [HandlerCaseId, ReplayGuard | undefined][] = [
       ["memory", createMemoryReplayGuard()],
       ["redis", redisClient ? createRedisReplayGuard(redisClient, { prefix: "bench:" }) : undefined],
-      ["kv", createKvReplayGuard(kv, { prefix: ["bench"] })],
+      ["kv", kv ? createKvReplayGuard(kv, { prefix: ["bench"] }) : undefined],
     ];
 
     // The floor: what the handler runs before it touches the guard, with the same options.
-    const verifyOptions = { confirm: false, now: () => NOW, replayGuard: false } as const;
-    const floor = (request: Request) => verifyCallback(request, { ...verifyOptions, signer, reader: client });
+    const verifyOptions = { confirm: false, clock: { now: () => NOW }, replayGuard: false } as const;
+    const floor = (request: Request) => verifyCallback(signer, request, { ...verifyOptions, reader: client });
     check((await floor((await deliveries(1))[0]!)).replayKey.startsWith("pair:"), "floor verifies a delivery");
 
     let processed = 0;
@@ -165,7 +172,7 @@ export async function runHandlerBench(
       createCallbackHandler({
         client,
         confirm: false,
-        now: () => NOW,
+        clock: { now: () => NOW },
         replayGuard: guard,
         onCallback: () => void processed++,
       });
@@ -175,17 +182,19 @@ export async function runHandlerBench(
     let guardCalls: { claims: number; releases: number } | undefined;
     const cases: { id: HandlerCaseId; skipped?: string; run?: (request: Request) => Promise<unknown> }[] = [
       { id: "floor", run: floor },
+      // The floor plus the answer every handler builds: tells the runtime's Response from the handler's own work.
+      { id: "answer", run: async (request) => (await floor(request), Response.json({ ok: true, code: "processed" })) },
     ];
     for (const [id, guard] of guards) {
       if (!guard) {
-        cases.push({ id, skipped: redisSkip ?? "skipped" });
+        cases.push({ id, skipped: (id === "kv" ? kvSkip : redisSkip) ?? "skipped" });
         continue;
       }
       const count = { claims: 0, releases: 0 };
       const counting = createCallbackHandler({
         client,
         confirm: false,
-        now: () => NOW,
+        clock: { now: () => NOW },
         replayGuard: {
           claim: (key, ttl) => (count.claims++, guard.claim(key, ttl)),
           release: (key) => (count.releases++, guard.release(key)),
@@ -230,7 +239,9 @@ export async function runHandlerBench(
         }
       }));
       const elapsed = performance.now() - start;
-      if (c.id !== "floor") check(processed - before === count, `${c.id}: every delivery processed once`);
+      if (c.id !== "floor" && c.id !== "answer") {
+        check(processed - before === count, `${c.id}: every delivery processed once`);
+      }
       return { rps: (count * 1000) / elapsed, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) };
     };
     const live = cases.filter((c) => c.run);
@@ -266,15 +277,14 @@ export async function runHandlerBench(
       warmup,
       bodyBytes,
       guardCalls: guardCalls!,
-      redisVersion: redis ? await versionOf(["redis-server", "--version"], /v=(\S+)/) : undefined,
-      nodeRedisVersion: await Deno.readTextFile(`${ROOT}node_modules/redis/package.json`)
-        .then((text) => JSON.parse(text).version as string, () => undefined),
+      redisVersion: redis ? versionOf(["redis-server", "--version"], /v=(\S+)/) : undefined,
+      nodeRedisVersion: JSON.parse(readFileSync(`${ROOT}node_modules/redis/package.json`, "utf8")).version,
       cases: results,
     };
   } finally {
     if (redisClient?.isOpen) await redisClient.close().catch(() => {});
     await redis?.stop();
     kv?.close();
-    if (kvDir) await Deno.remove(kvDir, { recursive: true }).catch(() => {});
+    if (kvDir) rmSync(kvDir, { recursive: true, force: true });
   }
 }

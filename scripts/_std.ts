@@ -10,6 +10,7 @@
 import * as esbuild from "esbuild";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runOrThrow } from "./_run.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -65,14 +66,7 @@ export async function stdGraph(specifiers: readonly string[]): Promise<StdGraph>
     redirects: Record<string, string>;
   };
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", entryFile],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!out.success) throw new Error(`deno info failed:\n${new TextDecoder().decode(out.stderr)}`);
-    info = JSON.parse(new TextDecoder().decode(out.stdout));
+    info = JSON.parse((await runOrThrow([Deno.execPath(), "info", "--json", entryFile], { cwd: ROOT })).stdout);
   } finally {
     await Deno.remove(entryFile).catch(() => {});
   }

@@ -30,8 +30,17 @@ export const TSC: string = join(ROOT, "node_modules/typescript/bin/tsc");
 export const PUBLINT: string = join(MODULES, "publint/src/cli.js");
 /** @arethetypeswrong/cli (run with a Node). */
 export const ATTW: string = join(MODULES, "@arethetypeswrong/cli/dist/index.js");
-/** Type declarations for Node, for tsc. */
+/** Type declarations for Node, for tsc: the folder of `@types/node` (22), a `typeRoots` entry. */
 export const NODE_TYPES: string = join(MODULES, "@types");
+/**
+ * Each tested Node major's `@types/node` package (20 and 24 installed under npm aliases), which
+ * the npm build's Node-only consumer project is type-checked against.
+ */
+export const NODE_TYPES_BY_MAJOR: Readonly<Record<string, string>> = {
+  "20": join(MODULES, "@types/node20"),
+  "22": join(MODULES, "@types/node"),
+  "24": join(MODULES, "@types/node24"),
+};
 
 /** The development import map, relative to the repository root. */
 export const DEV_IMPORT_MAP = "scripts/dev_imports.json";

@@ -5,7 +5,8 @@
 // duplicate, and, when a tampered delivery arrives before the genuine one, processes Smile ID's
 // own result exactly once. Exits 0 only if every step behaved as expected.
 
-import { createCallbackHandler, createClient, describeResult, type JobStatus, type PollProgress } from "../mod.ts";
+import { createCallbackHandler, createClient, describeResult, type JobStatus } from "../mod.ts";
+import { progressLine } from "../src/cli/_format.ts";
 import { createFakeSmileId } from "../src/testing/mod.ts";
 
 const PARTNER_ID = "085";
@@ -32,12 +33,6 @@ function heading(n: number, title: string, why: string): void {
 function check(step: string, ok: boolean, detail: string): void {
   results.push({ step, ok });
   say(`   ${ok ? "✓" : "✗"} ${detail}`);
-}
-
-function progressLine(p: PollProgress): string {
-  const state = p.error ? `error ${p.error.code}` : p.status?.jobComplete ? "complete" : "not complete yet";
-  const next = p.nextDelayMs === undefined ? "" : `, next check in ${(p.nextDelayMs / 1000).toFixed(1)} s`;
-  return `   check ${p.attempt} at ${(p.elapsedMs / 1000).toFixed(1)} s: ${state}${next}`;
 }
 
 // --- 1. The fake Smile ID -------------------------------------------------------------------
@@ -140,9 +135,9 @@ async function run(): Promise<void> {
       onProgress: (progress) => {
         attempts = progress.attempt;
         if (tty) {
-          Deno.stdout.writeSync(encoder.encode(`\r\x1b[2K${progressLine(progress)}`));
+          Deno.stdout.writeSync(encoder.encode(`\r\x1b[2K   ${progressLine(progress)}`));
           drawn = true;
-        } else say(progressLine(progress));
+        } else say(`   ${progressLine(progress)}`);
       },
     });
   } finally {

@@ -28,6 +28,7 @@ import {
   toolchainStale,
   TSC,
 } from "./_toolchain.ts";
+import { capture } from "./_run.ts";
 
 await useJsrRegistry();
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -99,15 +100,14 @@ const plainLine: Counter = (out) => {
 
 type Need = "bun" | "node20" | "node22" | "node24" | "chromium" | "redis";
 
-async function capture(cmd: string[], log?: string): Promise<{ ok: boolean; text: string }> {
-  try {
-    const out = await new Deno.Command(cmd[0]!, { args: cmd.slice(1), stdout: "piped", stderr: "piped" }).output();
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    if (log) writeFileSync(join(LOGS, log), text);
-    return { ok: out.success, text };
-  } catch (error) {
-    return { ok: false, text: String(error) };
-  }
+/** Runs a setup command (its output kept in `log` when given); a program that cannot start is not ok. */
+async function probe(cmd: string[], log?: string): Promise<{ ok: boolean; text: string }> {
+  const { ok, text } = await capture(cmd).then(
+    (result) => ({ ok: result.success, text: result.output }),
+    (error) => ({ ok: false, text: String(error) }),
+  );
+  if (log) writeFileSync(join(LOGS, log), text);
+  return { ok, text };
 }
 
 const REDIS = "/usr/bin/redis-server";
@@ -119,9 +119,9 @@ async function aptInstall(pkg: string, path: string): Promise<string | undefined
   const log = `setup-${pkg}.log`;
   console.log(`setup: installing ${pkg} with apt-get (log: dist/test-logs/${log})`);
   // One apt-get update per run, shared by every package installed.
-  aptUpdated ??= capture(["apt-get", "update"], "setup-apt-update.log").then(({ ok }) => ok);
+  aptUpdated ??= probe(["apt-get", "update"], "setup-apt-update.log").then(({ ok }) => ok);
   await aptUpdated;
-  const { ok } = await capture(
+  const { ok } = await probe(
     ["sh", "-c", `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${pkg}`],
     log,
   );
@@ -144,9 +144,13 @@ function need(name: Need): Promise<string | undefined> {
         case "node24":
           return existsSync(NODE24) ? undefined : `no Node 24 at ${NODE24}`;
         case "node20": {
-          const { ok, text } = await capture(["node", "--version"]);
+          const { ok, text } = await probe(["node", "--version"]);
           if (!ok) return "no system node";
-          return text.startsWith("v20.") ? undefined : `the system node is ${text.trim()}, not Node 20`;
+          // 20.19 is the first Node 20 whose require() loads ES modules, as the ESM-only package needs.
+          const minor = /^v20\.(\d+)\./.exec(text)?.[1];
+          return minor !== undefined && Number(minor) >= 19
+            ? undefined
+            : `the system node is ${text.trim()}, not Node 20.19 or a later Node 20`;
         }
         case "chromium":
           return existsSync(CHROMIUM) ? undefined : await aptInstall("chromium", CHROMIUM);
@@ -195,7 +199,7 @@ const STEPS: readonly Step[] = [
   { name: "fmt", cmd: [DENO, "fmt", "--check"] },
   { name: "lint", cmd: [DENO, "lint"] },
   { name: "check", cmd: [DENO, "check", DEV, ...ENTRY_POINTS, "scripts/", "tests/"] },
-  { name: "doc-lint", cmd: [DENO, "doc", "--lint", ...ENTRY_POINTS.filter((entry) => entry !== "src/cli.ts")] },
+  { name: "doc-lint", cmd: [DENO, "doc", "--lint", ...ENTRY_POINTS] },
   { name: "publish-dry-run", cmd: [DENO, "publish", "--dry-run", "--allow-dirty"] },
   {
     name: "deno",
@@ -284,29 +288,15 @@ async function runLogged(
   logPath: string,
   cwd?: string,
 ): Promise<{ code: number; text: string }> {
-  const child = new Deno.Command(cmd[0]!, {
-    args: cmd.slice(1),
+  const result = await capture(cmd, {
     ...(cwd ? { cwd } : {}),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
     env: { NO_COLOR: "1", FORCE_COLOR: "0" },
-  }).spawn();
-  const chunks: Uint8Array[] = [];
-  const drain = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) chunks.push(chunk);
-  };
-  const timer = setTimeout(() => {
-    chunks.push(new TextEncoder().encode(`\n[scripts/test.ts] killed after ${STEP_TIMEOUT_MS / 60_000} minutes\n`));
-    child.kill("SIGKILL");
-  }, STEP_TIMEOUT_MS);
-  const [status] = await Promise.all([child.status, drain(child.stdout), drain(child.stderr)]);
-  clearTimeout(timer);
-  const all = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.length, 0));
-  chunks.reduce((offset, chunk) => (all.set(chunk, offset), offset + chunk.length), 0);
-  const text = new TextDecoder().decode(all).replace(ANSI, "");
+    timeoutMs: STEP_TIMEOUT_MS,
+  });
+  const killed = result.timedOut ? `\n[scripts/test.ts] killed after ${STEP_TIMEOUT_MS / 60_000} minutes\n` : "";
+  const text = (result.output + killed).replace(ANSI, "");
   writeFileSync(logPath, text);
-  return { code: status.code, text };
+  return { code: result.code, text };
 }
 
 function tail(text: string, lines = 40): string {

@@ -29,7 +29,7 @@ export async function readText(message: Request | Response, maxBytes: number, wh
     }
     chunks.push(value);
   }
-  return decodeUtf8(chunks, size);
+  return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : concatBytes(chunks));
 }
 
 /** Decodes bytes as UTF-8 (invalid sequences become U+FFFD), refusing more than `maxBytes`. */
@@ -38,15 +38,15 @@ export function bytesToText(bytes: Uint8Array, maxBytes: number, what: string): 
   return new TextDecoder().decode(bytes);
 }
 
-function decodeUtf8(chunks: Uint8Array[], size: number): string {
-  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
-  const all = new Uint8Array(size);
+/** The bytes of `chunks`, one after another, in one new array. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const all = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.byteLength, 0));
   let offset = 0;
   for (const chunk of chunks) {
     all.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(all);
+  return all;
 }
 
 function tooLarge(what: string, maxBytes: number, detail: string): SmileIdError {

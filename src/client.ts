@@ -1,64 +1,99 @@
 /**
  * {@linkcode createClient}: the job-status client that composes signing, request building,
- * transport and response verification, and {@linkcode getJobStatus} for one-off queries.
+ * transport and response verification.
  *
  * @module
  */
 
-import { delay } from "@std/async/delay";
-import { type VerifiedCallback, verifyCallback, type VerifyCallbackOptions } from "./callback.ts";
+import { clockOption, readNow } from "./_clock.ts";
+import {
+  type ConfirmedCallback,
+  type VerifiedCallback,
+  verifyCallback,
+  type VerifyCallbackOptions,
+} from "./callback.ts";
 import { invalidArgument, positiveOption, quote, SmileIdError } from "./errors.ts";
-import { waitForJobStatus, type WaitOptions } from "./poll.ts";
+import { waitForJobStatus, type WaitForJobStatusOptions } from "./poll.ts";
 import { buildJobStatusRequest, type JobStatusQuery, readQuery } from "./request.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, isEchoedPair, parseJobStatusResponse } from "./response.ts";
 import { createMemoryReplayGuard } from "./replay_guard.ts";
 import { resolveServer, type ServerInput } from "./server.ts";
 import { createSigner, type Signer, type SignerCredentials } from "./signature.ts";
 import { type FetchLike, send } from "./transport.ts";
-import type { JobStatus, JsonObject } from "./types.ts";
+import type { Clock, JobStatus, JsonObject } from "./types.ts";
 
 /**
  * Client configuration.
  *
  * @example
  * ```ts
- * import type { ClientConfig } from "@smile-id-kit/job-status";
+ * import { assertEquals } from "@std/assert";
+ * import { type ClientConfig, createClient } from "@smile-id-kit/job-status";
  *
- * const config: ClientConfig = {
- *   partnerId: "085",
- *   apiKey: "my-api-key",
- *   server: "sandbox",
- *   timeoutMs: 15_000,
- * };
- * console.log(config.server);
+ * const config: ClientConfig = { partnerId: "085", apiKey: "my-api-key", server: "production", timeoutMs: 15_000 };
+ * assertEquals(createClient(config).server, "https://api.smileidentity.com/v1");
  * ```
  */
 export interface ClientConfig extends SignerCredentials {
-  /** Server selector or base URL (default `"sandbox"`), see `resolveServer`. */
+  /**
+   * Server selector or base URL, see `resolveServer`.
+   *
+   * @default {"sandbox"}
+   */
   readonly server?: ServerInput;
-  /** The `fetch` to use (default: the global `fetch`, looked up at each call). */
+  /**
+   * The `fetch` to use.
+   *
+   * @default the global `fetch`, looked up at each call
+   */
   readonly fetch?: FetchLike;
-  /** Deadline of one request, body included, in milliseconds (default 30000). */
+  /**
+   * Deadline of one request, body included, in milliseconds. Any length works: past the
+   * largest timer (2^31−1 ms, about 24.8 days) it is waited in steps, never cut short.
+   *
+   * @default {30000}
+   */
   readonly timeoutMs?: number;
-  /** Largest response body accepted, in bytes (default 10 MiB). */
+  /**
+   * Largest response body accepted, in bytes.
+   *
+   * @default {10485760} (10 MiB)
+   */
   readonly maxResponseBytes?: number;
+  /**
+   * The client's time: requests are signed at its `now`, and it is the default `clock` of this
+   * client's `waitForJobStatus` (which sleeps on it), its `verifyCallback`, its in-memory replay
+   * guard and a `createCallbackHandler` built on it. Give one `TestClock` (from `./testing`) to
+   * the client and the fake Smile ID and every part of a test runs on the same virtual time.
+   * Request deadlines (`timeoutMs`) are real time all the same: they guard the network.
+   *
+   * @default the system clock (`Date.now` and a timer)
+   */
+  readonly clock?: Clock;
 }
 
 /**
- * Per-call options.
+ * Options of one {@linkcode SmileIdClient.getJobStatus} call.
  *
  * @example
  * ```ts
- * import type { RequestOptions } from "@smile-id-kit/job-status";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ * import { createClient, type GetJobStatusOptions, SmileIdError } from "@smile-id-kit/job-status";
  *
- * const options: RequestOptions = { signal: AbortSignal.timeout(5000), timeoutMs: 2000 };
- * console.log(options.timeoutMs);
+ * const client = createClient({ partnerId: "085", apiKey: "my-api-key", fetch: () => new Promise(() => {}) });
+ * const options: GetJobStatusOptions = { timeoutMs: 10 }; // a server that never answers
+ * const error = await assertRejects(() => client.getJobStatus({ userId: "u", jobId: "j" }, options), SmileIdError);
+ * assertEquals(error.code, "timeout");
  * ```
  */
-export interface RequestOptions {
+export interface GetJobStatusOptions {
   /** Aborting it rejects the call with code `aborted`. */
   readonly signal?: AbortSignal | undefined;
-  /** Deadline of this call in milliseconds, overriding the client's. */
+  /**
+   * Deadline of this call in milliseconds; any length works, as for the client's.
+   *
+   * @default the client's `timeoutMs`
+   */
   readonly timeoutMs?: number | undefined;
 }
 
@@ -68,10 +103,12 @@ export interface RequestOptions {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createClient, type SmileIdClient } from "@smile-id-kit/job-status";
  *
  * const client: SmileIdClient = createClient({ partnerId: "085", apiKey: "my-api-key" });
- * console.log(client.server); // https://testapi.smileidentity.com/v1
+ * assertEquals([client.partnerId, client.server], ["085", "https://testapi.smileidentity.com/v1"]);
+ * assertEquals(JSON.stringify(client).includes("my-api-key"), false);
  * ```
  */
 export interface SmileIdClient {
@@ -81,6 +118,8 @@ export interface SmileIdClient {
   readonly server: string;
   /** The signer, for verifying what Smile ID sends. */
   readonly signer: Signer;
+  /** The clock from the configuration (or the system clock), which the client's methods default to. */
+  readonly clock: Clock;
   /**
    * Asks for a job's status once: signs afresh, sends, verifies the answer's signature, binds
    * the answer to this request (not the request's own pair echoed back, no result for another
@@ -90,21 +129,27 @@ export interface SmileIdClient {
    * sent once more with a later timestamp (within the same deadline), and an answer that
    * echoes that one too is refused with `signature_mismatch`.
    */
-  getJobStatus(query: JobStatusQuery, options?: RequestOptions): Promise<JobStatus>;
+  getJobStatus(query: JobStatusQuery, options?: GetJobStatusOptions): Promise<JobStatus>;
   /**
    * Polls until the job is complete, see `waitForJobStatus`; each request's deadline is the
    * client's `timeoutMs` unless `requestTimeoutMs` says otherwise.
    */
-  waitForJobStatus(query: JobStatusQuery, options?: WaitOptions): Promise<JobStatus>;
+  waitForJobStatus(query: JobStatusQuery, options?: WaitForJobStatusOptions): Promise<JobStatus>;
   /**
    * Verifies a callback with this client's key, see `verifyCallback`. By default it claims the
    * callback in one in-memory replay guard per client (create the client once, not per
    * request), and `confirm: true` asks this client for the authoritative status. For an HTTP
-   * endpoint, `createCallbackHandler` does all of it, exactly once.
+   * endpoint, `createCallbackHandler` does all of it, exactly once. With `confirm: true`
+   * written literally, the result is typed `ConfirmedCallback`.
    */
   verifyCallback(
     input: Request | string | Uint8Array | JsonObject,
-    options?: Omit<VerifyCallbackOptions, "signer" | "reader">,
+    options: Omit<VerifyCallbackOptions, "reader"> & { readonly confirm: true },
+  ): Promise<ConfirmedCallback>;
+  /** Verifies a callback with this client's key; see the first signature. */
+  verifyCallback(
+    input: Request | string | Uint8Array | JsonObject,
+    options?: Omit<VerifyCallbackOptions, "reader">,
   ): Promise<VerifiedCallback>;
 }
 
@@ -116,6 +161,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  *
  * @example Query a job (here against an in-process stand-in for Smile ID)
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createClient, createSigner } from "@smile-id-kit/job-status";
  *
  * const serverSigner = createSigner({ partnerId: "085", apiKey: "my-api-key" });
@@ -124,7 +170,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  *
  * const client = createClient({ partnerId: "085", apiKey: "my-api-key", fetch });
  * const status = await client.getJobStatus({ userId: "user-1", jobId: "job-1" });
- * console.log(status.jobComplete, status.code); // true 2302
+ * assertEquals([status.jobComplete, status.code], [true, "2302"]);
  * ```
  */
 export function createClient(config: ClientConfig): SmileIdClient {
@@ -145,19 +191,21 @@ export function createClient(config: ClientConfig): SmileIdClient {
     ? undefined
     : `; hint: the server URL ${quote(server)} does not end in /v1, under which Smile ID's API lives`;
 
-  const replayGuard = createMemoryReplayGuard();
+  const clock = clockOption(config.clock, true);
+  const replayGuard = createMemoryReplayGuard({ clock });
   const client: SmileIdClient = {
     partnerId: signer.partnerId,
     server,
     signer,
-    async getJobStatus(query: JobStatusQuery, options: RequestOptions = {}): Promise<JobStatus> {
+    clock,
+    async getJobStatus(query: JobStatusQuery, options: GetJobStatusOptions = {}): Promise<JobStatus> {
       const checked = readQuery(query);
       const callTimeoutMs = positiveOption(options.timeoutMs, "timeoutMs") ?? timeoutMs;
       let echoed: string | undefined;
       let deadline = Infinity;
       for (;;) {
         const signed = await signer.sign(
-          echoed === undefined ? requestTime() : await laterThan(echoed, options.signal),
+          echoed === undefined ? requestTime(clock) : await laterThan(clock, echoed, options.signal),
         );
         const request = buildJobStatusRequest({ ...checked, server, partnerId: signer.partnerId, signed });
         // A second ask shares the first one's deadline.
@@ -168,7 +216,7 @@ export function createClient(config: ClientConfig): SmileIdClient {
             request,
             { fetch: fetchFn, timeoutMs: sendTimeoutMs, signal: options.signal },
             // The answer must be bound to this request: see checkAnswerFor in response.ts.
-            (response) => parseJobStatusResponse(response, { signer, maxBodyBytes, request: { ...checked, signed } }),
+            (response) => parseJobStatusResponse(signer, response, { maxBodyBytes, request: { ...checked, signed } }),
           );
         } catch (error) {
           // An answer carrying this request's own pair: a fixture signed beforehand in that very
@@ -181,15 +229,16 @@ export function createClient(config: ClientConfig): SmileIdClient {
         }
       }
     },
-    waitForJobStatus(query: JobStatusQuery, options?: WaitOptions): Promise<JobStatus> {
-      return waitForJobStatus(client, query, { requestTimeoutMs: timeoutMs, ...options });
+    waitForJobStatus(query: JobStatusQuery, options?: WaitForJobStatusOptions): Promise<JobStatus> {
+      return waitForJobStatus(client, query, { requestTimeoutMs: timeoutMs, clock, ...options });
     },
-    verifyCallback(
+    verifyCallback: ((
       input: Request | string | Uint8Array | JsonObject,
-      options?: Omit<VerifyCallbackOptions, "signer" | "reader">,
-    ): Promise<VerifiedCallback> {
-      return verifyCallback(input, { replayGuard, ...options, signer, reader: client });
-    },
+      options?: Omit<VerifyCallbackOptions, "reader">,
+    ): Promise<VerifiedCallback> =>
+      verifyCallback(signer, input, { replayGuard, clock, ...options, reader: client })) as SmileIdClient[
+        "verifyCallback"
+      ],
   };
   return client;
 }
@@ -199,15 +248,21 @@ export function createClient(config: ClientConfig): SmileIdClient {
  * arrived, by a server on the same clock (an in-process stand-in), can never repeat the request's
  * own pair.
  */
-function requestTime(): Date {
-  return new Date(Date.now() - 1);
+function requestTime(clock: Clock): Date {
+  return new Date(readNow(clock) - 1);
 }
 
-/** A request time later than `after` (a request whose pair came back), waiting a millisecond or two if need be. */
-async function laterThan(after: string, signal: AbortSignal | undefined): Promise<Date> {
+/**
+ * A request time later than `after` (a request whose pair came back), sleeping a millisecond or
+ * two on the clock if need be; a clock that does not move within 100 sleeps gives up (the
+ * answer to the second request is then checked like any other).
+ */
+async function laterThan(clock: Clock, after: string, signal: AbortSignal | undefined): Promise<Date> {
   const floor = Date.parse(after);
-  while (Date.now() - 1 <= floor && !signal?.aborted) await delay(1);
-  return requestTime();
+  for (let i = 0; i < 100 && readNow(clock) - 1 <= floor && !signal?.aborted; i++) {
+    await clock.sleep(1, signal).catch(() => {});
+  }
+  return requestTime(clock);
 }
 
 /** An HTTP 404 from a base URL without /v1, with the hint added to its message. */
@@ -221,31 +276,4 @@ function withPathHint(error: unknown, hint: string): unknown {
     ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
     cause: error,
   });
-}
-
-/**
- * Asks for a job's status once without keeping a client; same checks and errors as
- * {@linkcode SmileIdClient.getJobStatus}. Prefer a client when making several calls: it
- * imports the key once.
- *
- * @example
- * ```ts
- * import { createSigner, getJobStatus } from "@smile-id-kit/job-status";
- *
- * const serverSigner = createSigner({ partnerId: "085", apiKey: "my-api-key" });
- * const fetch = async () => Response.json({ job_complete: false, ...(await serverSigner.sign()) });
- *
- * const status = await getJobStatus(
- *   { partnerId: "085", apiKey: "my-api-key", fetch },
- *   { userId: "user-1", jobId: "job-1" },
- * );
- * console.log(status.jobComplete); // false
- * ```
- */
-export async function getJobStatus(
-  config: ClientConfig,
-  query: JobStatusQuery,
-  options?: RequestOptions,
-): Promise<JobStatus> {
-  return await createClient(config).getJobStatus(query, options);
 }

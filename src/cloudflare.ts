@@ -59,7 +59,7 @@
  * @module
  */
 
-import { invalidArgument, SmileIdError } from "./errors.ts";
+import { escapeText, invalidArgument, SmileIdError } from "./errors.ts";
 import { checkKey, type Claim, ClaimTokens, wholeSeconds } from "./_claims.ts";
 import type { ReplayGuard } from "./replay_guard.ts";
 
@@ -99,11 +99,12 @@ export interface DurableObjectStorageLike {
  *
  * @example
  * ```ts
- * import { assert } from "@std/assert";
- * import type { DurableObjectStateLike } from "@smile-id-kit/job-status/cloudflare";
+ * import { assertEquals } from "@std/assert";
+ * import { type DurableObjectStateLike, ReplayGuardObject } from "@smile-id-kit/job-status/cloudflare";
  *
- * const state = { storage: {} } as DurableObjectStateLike;
- * assert("storage" in state);
+ * const state = { storage: {} } as DurableObjectStateLike; // a storage the object does not reach here
+ * const object = new ReplayGuardObject(state, {});
+ * assertEquals((await object.fetch(new Request("https://replay-guard.invalid/other", { method: "POST" }))).status, 404);
  * ```
  */
 export interface DurableObjectStateLike {
@@ -156,13 +157,23 @@ export interface DurableObjectNamespaceLike {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import type { DurableObjectReplayGuardOptions } from "@smile-id-kit/job-status/cloudflare";
+ * import {
+ *   createDurableObjectReplayGuard,
+ *   type CreateDurableObjectReplayGuardOptions,
+ *   type DurableObjectNamespaceLike,
+ * } from "@smile-id-kit/job-status/cloudflare";
  *
- * const options: DurableObjectReplayGuardOptions = { name: "shop-a" };
- * assertEquals(options.name, "shop-a");
+ * const names: string[] = [];
+ * const namespace: DurableObjectNamespaceLike = {
+ *   idFromName: (name) => names.push(name),
+ *   get: () => ({ fetch: () => Promise.resolve(new Response(null, { status: 500 })) }),
+ * };
+ * const options: CreateDurableObjectReplayGuardOptions = { name: "shop-a" };
+ * createDurableObjectReplayGuard(namespace, options);
+ * assertEquals(names, ["shop-a"]); // one object per name: guards of another shop stay apart
  * ```
  */
-export interface DurableObjectReplayGuardOptions {
+export interface CreateDurableObjectReplayGuardOptions {
   /**
    * The name of the object holding the claims (`idFromName(name)`): every guard with the same
    * binding and name shares the claims.
@@ -389,7 +400,7 @@ function asClaim(value: unknown): Claim | undefined {
  */
 export function createDurableObjectReplayGuard(
   namespace: DurableObjectNamespaceLike,
-  options: DurableObjectReplayGuardOptions = {},
+  options: CreateDurableObjectReplayGuardOptions = {},
 ): ReplayGuard {
   if (typeof namespace?.idFromName !== "function" || typeof namespace.get !== "function") {
     throw invalidArgument("The Durable Object namespace", "a binding with idFromName and get", namespace);
@@ -409,7 +420,7 @@ export function createDurableObjectReplayGuard(
         body: JSON.stringify(body),
       });
     } catch (cause) {
-      const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : "the stub failed";
+      const reason = cause instanceof Error ? escapeText(`${cause.name}: ${cause.message}`) : "the stub failed";
       throw new SmileIdError("replay_guard", `The Durable Object replay guard could not ${what} a key (${reason})`, {
         cause,
       });
@@ -424,7 +435,9 @@ export function createDurableObjectReplayGuard(
     if (response.status !== 200 || typeof ok !== "boolean") {
       throw new SmileIdError(
         "replay_guard",
-        `The replay guard's Durable Object answered the ${what} with ${response.status}: ${text.slice(0, 200)}`,
+        `The replay guard's Durable Object answered the ${what} with ${response.status}: ${
+          escapeText(text.slice(0, 200))
+        }`,
         { status: response.status },
       );
     }

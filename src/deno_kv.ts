@@ -42,7 +42,7 @@
  * @module
  */
 
-import { invalidArgument, SmileIdError } from "./errors.ts";
+import { escapeText, invalidArgument, SmileIdError } from "./errors.ts";
 import { checkKey, type Claim, ClaimTokens, wholeSeconds } from "./_claims.ts";
 import type { ReplayGuard } from "./replay_guard.ts";
 
@@ -54,10 +54,14 @@ export type { ReplayGuard };
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import type { KvKeyPart } from "@smile-id-kit/job-status/deno-kv";
+ * import { createKvReplayGuard, type KvKeyPart } from "@smile-id-kit/job-status/deno-kv";
  *
- * const parts: KvKeyPart[] = ["smile-id", "replay", 1];
- * assertEquals(parts.length, 3);
+ * const kv = await Deno.openKv(":memory:");
+ * const prefix: KvKeyPart[] = ["tenant", 7, "smile-replay"];
+ * await createKvReplayGuard(kv, { prefix }).claim("pair", 300);
+ * const keys = await Array.fromAsync(kv.list({ prefix }), (entry) => entry.key);
+ * assertEquals(keys, [["tenant", 7, "smile-replay", "pair"]]);
+ * kv.close();
  * ```
  */
 export type KvKeyPart = Uint8Array | string | number | bigint | boolean;
@@ -115,13 +119,16 @@ export interface KvLike {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import type { KvReplayGuardOptions } from "@smile-id-kit/job-status/deno-kv";
+ * import { createKvReplayGuard, type CreateKvReplayGuardOptions } from "@smile-id-kit/job-status/deno-kv";
  *
- * const options: KvReplayGuardOptions = { prefix: ["shop-a", "smile-replay"] };
- * assertEquals(options.prefix, ["shop-a", "smile-replay"]);
+ * const kv = await Deno.openKv(":memory:");
+ * const options: CreateKvReplayGuardOptions = { prefix: ["shop-a", "smile-replay"] };
+ * const guard = createKvReplayGuard(kv, options);
+ * assertEquals([await guard.claim("pair", 300), await guard.claim("pair", 300)], [true, false]);
+ * kv.close();
  * ```
  */
-export interface KvReplayGuardOptions {
+export interface CreateKvReplayGuardOptions {
   /**
    * Key parts put before every claimed key (the key is `[...prefix, key]`), so the guard's
    * entries stay apart from the application's.
@@ -179,7 +186,7 @@ const LOCKED_RETRY_MS = 5000;
  * assertEquals([...data.keys()], ['["test","pair"]']);
  * ```
  */
-export function createKvReplayGuard(kv: KvLike, options: KvReplayGuardOptions = {}): ReplayGuard {
+export function createKvReplayGuard(kv: KvLike, options: CreateKvReplayGuardOptions = {}): ReplayGuard {
   if (typeof kv?.get !== "function" || typeof kv.atomic !== "function") {
     throw invalidArgument("The Deno KV store", "a Deno.Kv (with get and atomic)", kv);
   }
@@ -276,7 +283,7 @@ async function guarded<T>(what: "claim" | "release", work: () => Promise<T>): Pr
       return await work();
     } catch (cause) {
       if (cause instanceof SmileIdError) throw cause;
-      const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : "the store failed";
+      const reason = cause instanceof Error ? escapeText(`${cause.name}: ${cause.message}`) : "the store failed";
       if (/database is locked|SQLITE_BUSY/i.test(reason) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 5 * attempt)));
         continue;

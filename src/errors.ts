@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { JobStatus } from "./types.ts";
+
 /**
  * Stable machine-readable reason for a {@linkcode SmileIdError}.
  *
@@ -37,13 +39,14 @@
  *
  * @example Branch on the code
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { SmileIdError, type SmileIdErrorCode } from "@smile-id-kit/job-status";
  *
  * function retryable(code: SmileIdErrorCode): boolean {
  *   return code === "transport" || code === "timeout";
  * }
  * const error = new SmileIdError("transport", "Network down");
- * console.log(retryable(error.code)); // true
+ * assertEquals(retryable(error.code), true);
  * ```
  */
 export type SmileIdErrorCode =
@@ -73,10 +76,14 @@ export type SmileIdErrorCode =
  *
  * @example
  * ```ts
- * import type { SchemaIssue } from "@smile-id-kit/job-status";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ * import { createSigner, parseJobStatusResponse, type SchemaIssue, SmileIdError } from "@smile-id-kit/job-status";
  *
- * const issue: SchemaIssue = { path: "result.Actions.Liveness_Check", message: "Expected string" };
- * console.log(`${issue.path}: ${issue.message}`);
+ * const signer = createSigner({ partnerId: "085", apiKey: "key" });
+ * const body = { job_complete: "maybe", ...(await signer.sign()) }; // not a boolean
+ * const error = await assertRejects(() => parseJobStatusResponse(signer, body), SmileIdError);
+ * const paths = (error.issues ?? []).map((issue: SchemaIssue) => issue.path);
+ * assertEquals([error.code, paths], ["schema", ["job_complete"]]);
  * ```
  */
 export interface SchemaIssue {
@@ -91,11 +98,12 @@ export interface SchemaIssue {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { SmileIdError, type SmileIdErrorDetails } from "@smile-id-kit/job-status";
  *
  * const details: SmileIdErrorDetails = { status: 401, smileCode: "2205" };
  * const error = new SmileIdError("http", "Not authorized", details);
- * console.log(error.smileCode); // "2205"
+ * assertEquals([error.status, error.smileCode, error.attempts], [401, "2205", undefined]);
  * ```
  */
 export interface SmileIdErrorDetails {
@@ -116,7 +124,7 @@ export interface SmileIdErrorDetails {
   /** Number of requests made, for polling errors. */
   readonly attempts?: number;
   /** The last successfully parsed status, for polling errors (nothing is lost on a deadline). */
-  readonly lastStatus?: unknown;
+  readonly lastStatus?: JobStatus | undefined;
 }
 
 /**
@@ -126,14 +134,16 @@ export interface SmileIdErrorDetails {
  *
  * @example Handle a failed job-status query
  * ```ts
- * import { SmileIdError } from "@smile-id-kit/job-status";
+ * import { assertEquals } from "@std/assert";
+ * import { createClient, SmileIdError } from "@smile-id-kit/job-status";
  *
+ * const fetch = () => Promise.resolve(Response.json({ code: "2205", error: "You are not authorized to do that" }, { status: 401 }));
+ * const client = createClient({ partnerId: "085", apiKey: "wrong-key", fetch });
  * try {
- *   throw new SmileIdError("http", "Smile ID answered 401", { status: 401, smileCode: "2205" });
+ *   await client.getJobStatus({ userId: "user-1", jobId: "job-1" });
  * } catch (error) {
- *   if (error instanceof SmileIdError && error.code === "http") {
- *     console.log(error.status, error.smileCode); // 401 "2205"
- *   }
+ *   if (!(error instanceof SmileIdError) || error.code !== "http") throw error;
+ *   assertEquals([error.status, error.smileCode], [401, "2205"]);
  * }
  * ```
  */
@@ -155,17 +165,19 @@ export class SmileIdError extends Error {
   /** Requests made before a polling error. */
   readonly attempts: number | undefined;
   /** Last status seen before a polling error. */
-  readonly lastStatus: unknown;
+  readonly lastStatus: JobStatus | undefined;
 
   /**
    * Creates an error; the library does this, applications mostly read them.
    *
    * @example
    * ```ts
+   * import { assertEquals, assertInstanceOf } from "@std/assert";
    * import { SmileIdError } from "@smile-id-kit/job-status";
    *
    * const error = new SmileIdError("invalid_argument", "User id must be a non-empty string");
-   * console.log(error.name, error.code); // SmileIdError invalid_argument
+   * assertInstanceOf(error, Error);
+   * assertEquals([error.name, error.code, error.message], ["SmileIdError", "invalid_argument", "User id must be a non-empty string"]);
    * ```
    */
   constructor(code: SmileIdErrorCode, message: string, details: SmileIdErrorDetails = {}) {
@@ -187,10 +199,11 @@ export class SmileIdError extends Error {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { SmileIdError } from "@smile-id-kit/job-status";
    *
    * const error = new SmileIdError("http", "Smile ID answered 503", { status: 503 });
-   * console.log(JSON.stringify(error)); // {"name":"SmileIdError","code":"http","message":"Smile ID answered 503","status":503}
+   * assertEquals(JSON.stringify(error), '{"name":"SmileIdError","code":"http","message":"Smile ID answered 503","status":503}');
    * ```
    */
   toJSON(): Record<string, unknown> {
@@ -213,18 +226,49 @@ export class SmileIdError extends Error {
   }
 }
 
-/** Quotes a value for an error message, shortened so a huge input cannot flood a log. */
+// C0 and C1 controls, DEL, the bidirectional controls (U+061C, U+200E-F, U+202A-E, U+2066-9)
+// and the line and paragraph separators: characters that move a terminal's cursor, hide or
+// reorder text, or start a new log line.
+// deno-lint-ignore no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\\]/g;
+const SHORT: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Text that came from outside (a callback field, a server message, a header), made safe to
+ * print: controls, bidirectional overrides and line separators become visible escapes
+ * (`\n`, `\u001b`, `\u202e`), and a backslash is doubled so an escape cannot be forged.
+ */
+export function escapeText(text: string): string {
+  return text.replace(
+    UNSAFE,
+    (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * Quotes a value for an error message, shortened so a huge input cannot flood a log. Strings
+ * are quoted and escaped; objects and arrays are described by their type and key names only,
+ * never their values, so a secret inside a wrongly placed object cannot reach a message.
+ */
 export function quote(value: unknown, max = 80): string {
   let text: string;
-  if (typeof value === "string") text = JSON.stringify(value);
+  if (typeof value === "string") text = `"${escapeText(value).replace(/"/g, '\\"')}"`;
   else if (typeof value === "bigint") text = `${value}n`;
-  else if (value === undefined || typeof value === "function" || typeof value === "symbol") {
-    text = String(value);
-  } else {
+  else if (typeof value === "number" || typeof value === "boolean" || value == null) text = String(value);
+  else if (typeof value !== "object") text = `a ${typeof value}`; // a function or a symbol: never its text
+  else {
     try {
-      text = JSON.stringify(value) ?? String(value);
+      if (Array.isArray(value)) text = `an array of ${value.length} item${value.length === 1 ? "" : "s"}`;
+      else if (value instanceof Date) text = Number.isNaN(value.getTime()) ? "an invalid Date" : "a Date";
+      else {
+        const keys = Object.keys(value);
+        const kind = Object.prototype.toString.call(value).slice(8, -1);
+        const shown = keys.slice(0, 8).map((key) => escapeText(key).slice(0, 32)).join(", ");
+        text = `${kind === "Object" ? "an object" : `a ${escapeText(kind).slice(0, 32)}`}` +
+          (keys.length === 0 ? " with no keys" : ` with keys ${shown}${keys.length > 8 ? ", …" : ""}`);
+      }
     } catch {
-      text = Object.prototype.toString.call(value);
+      text = "an object"; // a proxy or a getter that throws: nothing more is known, nothing is run again
     }
   }
   return text.length > max ? `${text.slice(0, max)}…` : text;

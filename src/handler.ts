@@ -6,10 +6,17 @@
  * @module
  */
 
-import { callbackSettings, type ConfirmedCallback, guardFailed, type VerifiedCallback } from "./callback.ts";
+import {
+  callbackSettings,
+  type ConfirmedCallback,
+  guardFailed,
+  type UnconfirmedCallback,
+  type VerifiedCallback,
+} from "./callback.ts";
 import type { SmileIdClient } from "./client.ts";
-import { invalidArgument, quote, SmileIdError, type SmileIdErrorCode } from "./errors.ts";
+import { escapeText, invalidArgument, quote, SmileIdError, type SmileIdErrorCode } from "./errors.ts";
 import { createMemoryReplayGuard, type ReplayGuard } from "./replay_guard.ts";
+import type { Clock } from "./types.ts";
 
 /**
  * Options of {@linkcode createCallbackHandler}. `Confirm` follows the `confirm` option, so that
@@ -19,10 +26,10 @@ import { createMemoryReplayGuard, type ReplayGuard } from "./replay_guard.ts";
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { type CallbackHandlerOptions, createClient, describeResult } from "@smile-id-kit/job-status";
+ * import { type CreateCallbackHandlerOptions, createClient, describeResult } from "@smile-id-kit/job-status";
  *
  * const decisions: string[] = [];
- * const options: CallbackHandlerOptions = {
+ * const options: CreateCallbackHandlerOptions = {
  *   client: createClient({ partnerId: "085", apiKey: "my-api-key" }),
  *   onCallback: (callback) => void decisions.push(describeResult(callback.status).decision),
  *   leaseSeconds: 60,
@@ -30,7 +37,7 @@ import { createMemoryReplayGuard, type ReplayGuard } from "./replay_guard.ts";
  * assertEquals(options.confirm, undefined); // confirm is on by default
  * ```
  */
-export interface CallbackHandlerOptions<Confirm extends boolean = true> {
+export interface CreateCallbackHandlerOptions<Confirm extends boolean = true> {
   /** The client: its key verifies callbacks, and `confirm` asks it for the job status. */
   readonly client: SmileIdClient;
   /**
@@ -39,7 +46,10 @@ export interface CallbackHandlerOptions<Confirm extends boolean = true> {
    * Throwing makes the handler answer 500 and lets a redelivery run it again. It must finish
    * within `leaseSeconds`.
    */
-  readonly onCallback: (callback: Confirm extends false ? VerifiedCallback : ConfirmedCallback) => unknown;
+  readonly onCallback: (
+    callback: boolean extends Confirm ? VerifiedCallback : Confirm extends false ? UnconfirmedCallback
+    : ConfirmedCallback,
+  ) => unknown;
   /**
    * Where deliveries are claimed. With several instances, a guard on a shared store (`./redis`,
    * `./deno-kv`, `./cloudflare`): the in-memory default sees only this process or isolate.
@@ -84,11 +94,12 @@ export interface CallbackHandlerOptions<Confirm extends boolean = true> {
    */
   readonly rememberSeconds?: number;
   /**
-   * Current time in milliseconds, for the freshness window.
+   * The clock of the freshness window and of the default in-memory replay guard; only its `now`
+   * is used.
    *
-   * @default {Date.now}
+   * @default the client's `clock` (the system clock unless `createClient` was given one)
    */
-  readonly now?: () => number;
+  readonly clock?: Pick<Clock, "now">;
 }
 
 /**
@@ -98,10 +109,10 @@ export interface CallbackHandlerOptions<Confirm extends boolean = true> {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import type { CallbackErrorClass } from "@smile-id-kit/job-status";
+ * import { type CallbackErrorClass, classifyCallbackError, SmileIdError } from "@smile-id-kit/job-status";
  *
- * const unsigned: CallbackErrorClass = { status: 401, retryable: false };
- * assertEquals(unsigned.retryable, false);
+ * const answer: CallbackErrorClass = classifyCallbackError(new SmileIdError("replayed", "Already accepted"));
+ * assertEquals(answer, { status: 409, retryable: true });
  * ```
  */
 export interface CallbackErrorClass {
@@ -231,7 +242,7 @@ const PROBE_SECONDS = 1;
  * ```
  */
 export function createCallbackHandler<Confirm extends boolean = true>(
-  options: CallbackHandlerOptions<Confirm>,
+  options: CreateCallbackHandlerOptions<Confirm>,
 ): (request: Request) => Promise<Response> {
   if (typeof options !== "object" || options === null) throw invalidArgument("Handler options", "an object", options);
   const { client, onCallback, onRejected } = options;
@@ -242,7 +253,8 @@ export function createCallbackHandler<Confirm extends boolean = true>(
   if (onRejected !== undefined && typeof onRejected !== "function") {
     throw invalidArgument("Option onRejected", "a function", onRejected);
   }
-  const guard = options.replayGuard ?? createMemoryReplayGuard();
+  const settings = callbackSettings({ ...options, clock: options.clock ?? client.clock });
+  const guard = options.replayGuard ?? createMemoryReplayGuard({ clock: settings.clock });
   if (typeof guard?.claim !== "function" || typeof guard.release !== "function") {
     throw invalidArgument("Option replayGuard", "an object with claim and release methods", guard);
   }
@@ -252,28 +264,36 @@ export function createCallbackHandler<Confirm extends boolean = true>(
   if (typeof leaseSeconds !== "number" || !Number.isFinite(leaseSeconds) || leaseSeconds < 2) {
     throw invalidArgument("Option leaseSeconds", "a number of seconds, at least 2", leaseSeconds);
   }
-  const settings = callbackSettings(options);
   const verifyOptions = {
     confirm,
     toleranceSeconds: settings.tolerance,
     maxBodyBytes: settings.maxBytes,
     rememberSeconds: settings.rememberSeconds,
-    now: settings.now,
+    clock: settings.clock,
     replayGuard: false,
   } as const;
 
-  const claim = async (key: string, ttlSeconds: number): Promise<boolean> => {
+  // Plain promise chains rather than async functions: one frame and one promise fewer per call,
+  // five calls per delivery. A guard that throws instead of rejecting fails the same way.
+  const claimFailed = (error: unknown): never => {
+    throw guardFailed("claim", error);
+  };
+  const releaseFailed = (error: unknown): never => {
+    throw guardFailed("release", error);
+  };
+  const isTrue = (claimed: unknown) => claimed === true;
+  const claim = (key: string, ttlSeconds: number): Promise<boolean> => {
     try {
-      return (await guard.claim(key, ttlSeconds)) === true;
+      return Promise.resolve(guard.claim(key, ttlSeconds)).then(isTrue, claimFailed);
     } catch (error) {
-      throw guardFailed("claim", error);
+      return Promise.reject(guardFailed("claim", error));
     }
   };
-  const release = async (key: string): Promise<void> => {
+  const release = (key: string): Promise<void> => {
     try {
-      await guard.release(key);
+      return Promise.resolve(guard.release(key)).then(undefined, releaseFailed);
     } catch (error) {
-      throw guardFailed("release", error);
+      return Promise.reject(guardFailed("release", error));
     }
   };
   const tell = async (error: SmileIdError, request: Request): Promise<void> => {
@@ -331,11 +351,11 @@ export function createCallbackHandler<Confirm extends boolean = true>(
       }
       await release(done);
       try {
-        await onCallback(verified as Confirm extends false ? VerifiedCallback : ConfirmedCallback);
+        await onCallback(verified as Parameters<CreateCallbackHandlerOptions<Confirm>["onCallback"]>[0]);
       } catch (error) {
         throw new SmileIdError(
           "callback_failed",
-          `onCallback threw: ${error instanceof Error ? error.message : "a non-Error value"}`,
+          `onCallback threw: ${error instanceof Error ? escapeText(error.message) : "a non-Error value"}`,
           { cause: error },
         );
       }

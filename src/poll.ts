@@ -6,22 +6,27 @@
  * @module
  */
 
-import { delay } from "@std/async/delay";
+import { clockOption } from "./_clock.ts";
 import { invalidArgument, positiveOption, quote, SmileIdError } from "./errors.ts";
 import type { JobStatusQuery } from "./request.ts";
-import type { JobStatus } from "./types.ts";
+import type { Clock, JobStatus } from "./types.ts";
 
 /**
  * Anything that can ask for a job's status once: a client from `createClient`, or a stand-in.
  * It must honour `timeoutMs` and `signal`, as the client does: that is how the polling
  * deadline and the caller's abort reach a request in flight.
  *
- * @example
+ * @example A stand-in reader that completes on the second request
  * ```ts
- * import { createClient, type JobStatusReader } from "@smile-id-kit/job-status";
+ * import { assertEquals } from "@std/assert";
+ * import { type JobStatus, type JobStatusReader, waitForJobStatus } from "@smile-id-kit/job-status";
  *
- * const reader: JobStatusReader = createClient({ partnerId: "085", apiKey: "my-api-key" });
- * console.log(typeof reader.getJobStatus); // function
+ * let calls = 0;
+ * const reader: JobStatusReader = {
+ *   getJobStatus: () => Promise.resolve({ jobComplete: ++calls === 2, code: "2302" } as JobStatus),
+ * };
+ * const status = await waitForJobStatus(reader, { userId: "user-1", jobId: "job-1" }, { intervalMs: 1 });
+ * assertEquals([status.jobComplete, calls], [true, 2]);
  * ```
  */
 export interface JobStatusReader {
@@ -33,40 +38,11 @@ export interface JobStatusReader {
 }
 
 /**
- * The clock the poller reads and sleeps on. The default uses `Date.now` and `setTimeout`;
- * tests and benchmarks inject a virtual one.
- *
- * @example A virtual clock: sleeping advances time at once
- * ```ts
- * import type { PollClock } from "@smile-id-kit/job-status";
- *
- * let time = 0;
- * const clock: PollClock = {
- *   now: () => time,
- *   sleep: (ms) => {
- *     time += ms;
- *     return Promise.resolve();
- *   },
- * };
- * await clock.sleep(1500, new AbortController().signal);
- * console.log(clock.now()); // 1500
- * ```
- */
-export interface PollClock {
-  /** Current time in milliseconds. */
-  now(): number;
-  /**
-   * Waits `ms` milliseconds. When `signal` aborts it must settle at once (resolve or reject)
-   * and leave no timer running.
-   */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-}
-
-/**
  * What happened in one polling attempt, passed to `onProgress`.
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import type { PollProgress } from "@smile-id-kit/job-status";
  *
  * function show(p: PollProgress): string {
@@ -74,7 +50,7 @@ export interface PollClock {
  *   const next = p.nextDelayMs === undefined ? "" : `, next check in ${Math.round(p.nextDelayMs / 1000)} s`;
  *   return `attempt ${p.attempt} after ${p.elapsedMs} ms: ${state}${next}`;
  * }
- * console.log(show({ attempt: 1, elapsedMs: 12, nextDelayMs: 2000 }));
+ * assertEquals(show({ attempt: 1, elapsedMs: 12, nextDelayMs: 2000 }), "attempt 1 after 12 ms: processing, next check in 2 s");
  * ```
  */
 export interface PollProgress {
@@ -93,28 +69,52 @@ export interface PollProgress {
 /**
  * How {@linkcode waitForJobStatus} polls.
  *
- * @example
+ * @example A deadline on a test clock: the waits take no real time
  * ```ts
- * import type { WaitOptions } from "@smile-id-kit/job-status";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ * import {
+ *   createClient,
+ *   SmileIdError,
+ *   waitForJobStatus,
+ *   type WaitForJobStatusOptions,
+ * } from "@smile-id-kit/job-status";
+ * import { createFakeSmileId, createTestClock } from "@smile-id-kit/job-status/testing";
  *
- * const options: WaitOptions = {
- *   timeoutMs: 60_000,
- *   signal: AbortSignal.timeout(90_000),
- *   onProgress: (p) => console.log(`attempt ${p.attempt}`),
- * };
- * console.log(options.timeoutMs);
+ * const clock = createTestClock();
+ * const fake = createFakeSmileId({ partnerId: "085", apiKey: "my-api-key", clock });
+ * fake.addJob({ userId: "user-1", jobId: "job-1", completesAfterMs: 3_600_000 }); // an hour
+ * const client = createClient({ partnerId: "085", apiKey: "my-api-key", fetch: fake.fetch, clock });
+ * const attempts: number[] = [];
+ * const options: WaitForJobStatusOptions = { timeoutMs: 60_000, onProgress: (p) => void attempts.push(p.attempt) };
+ * const error = await assertRejects(() => waitForJobStatus(client, { userId: "user-1", jobId: "job-1" }, options), SmileIdError);
+ * assertEquals([error.code, error.lastStatus?.jobComplete, error.attempts === attempts.length], ["timeout", false, true]);
  * ```
  */
-export interface WaitOptions {
-  /** First wait between attempts, in milliseconds (default 2000). */
+export interface WaitForJobStatusOptions {
+  /**
+   * First wait between attempts, in milliseconds.
+   *
+   * @default {2000}
+   */
   readonly intervalMs?: number;
-  /** Longest wait between attempts (default 8000, or `intervalMs` if that is larger). */
+  /**
+   * Longest wait between attempts, in milliseconds.
+   *
+   * @default {8000} (or `intervalMs` if that is larger)
+   */
   readonly maxIntervalMs?: number;
-  /** Overall deadline in milliseconds (default 120000); a request in flight is cut at it. */
+  /**
+   * Overall deadline in milliseconds; a request in flight is cut at it. Any length works:
+   * past the largest timer (2^31−1 ms, about 24.8 days) it is waited in steps.
+   *
+   * @default {120000}
+   */
   readonly timeoutMs?: number;
   /**
-   * Deadline of each request (default: whatever time is left). The client sets this to its
-   * own `timeoutMs`; a request that times out before the overall deadline is retried.
+   * Deadline of each request, in milliseconds. The client sets this to its own `timeoutMs`; a
+   * request that times out before the overall deadline is retried.
+   *
+   * @default whatever time is left before `timeoutMs`
    */
   readonly requestTimeoutMs?: number;
   /**
@@ -134,9 +134,18 @@ export interface WaitOptions {
   readonly signal?: AbortSignal;
   /** Called after every attempt; an exception thrown by it ends polling with that exception. */
   readonly onProgress?: (progress: PollProgress) => void;
-  /** Clock to read and sleep on (default: `Date.now` and `setTimeout`). */
-  readonly clock?: PollClock;
-  /** Source of jitter in [0, 1) (default `Math.random`); `() => 0` gives the plain schedule. */
+  /**
+   * The clock polling reads and sleeps on; a `TestClock` from `./testing` makes the waits
+   * virtual.
+   *
+   * @default the system clock (`Date.now` and a timer)
+   */
+  readonly clock?: Clock;
+  /**
+   * Source of jitter in [0, 1); `() => 0` gives the plain schedule.
+   *
+   * @default `Math.random`
+   */
   readonly random?: () => number;
 }
 
@@ -158,17 +167,20 @@ const BLOCKED_ID_NUMBER = "2222";
  *
  * @example The default schedule without jitter
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { pollDelays } from "@smile-id-kit/job-status";
  *
- * console.log(pollDelays(6, { random: () => 0 })); // [2000, 3000, 4500, 6750, 8000, 8000]
+ * assertEquals(pollDelays(6, { random: () => 0 }), [2000, 3000, 4500, 6750, 8000, 8000]);
  * ```
  */
 export function pollDelays(
   count: number,
-  options: Pick<WaitOptions, "intervalMs" | "maxIntervalMs" | "random"> = {},
+  options: Pick<WaitForJobStatusOptions, "intervalMs" | "maxIntervalMs" | "random"> = {},
 ): number[] {
   const { intervalMs, maxIntervalMs } = intervals(options);
   const random = options.random ?? Math.random;
+  if (typeof random !== "function") throw invalidArgument("Option random", "a function", random);
+  if (typeof count !== "number") throw invalidArgument("Count", "a number", count);
   const delays: number[] = [];
   for (let i = 0; i < count; i++) delays.push(delayAt(i, intervalMs, maxIntervalMs, random));
   return delays;
@@ -204,6 +216,7 @@ function delayAt(index: number, intervalMs: number, maxIntervalMs: number, rando
  *
  * @example Wait for a job (here against an in-process stand-in that completes on the 3rd call)
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createClient, createSigner, waitForJobStatus } from "@smile-id-kit/job-status";
  *
  * const smile = createSigner({ partnerId: "085", apiKey: "my-api-key" });
@@ -211,17 +224,19 @@ function delayAt(index: number, intervalMs: number, maxIntervalMs: number, rando
  * const fetch = async () => Response.json({ job_complete: ++calls >= 3, result: {}, ...(await smile.sign()) });
  * const client = createClient({ partnerId: "085", apiKey: "my-api-key", fetch });
  *
+ * const seen: string[] = [];
  * const status = await waitForJobStatus(client, { userId: "user-1", jobId: "job-1" }, {
  *   intervalMs: 5,
- *   onProgress: (p) => console.log(`attempt ${p.attempt}: ${p.status?.jobComplete ? "complete" : "processing"}`),
+ *   onProgress: (p) => void seen.push(`attempt ${p.attempt}: ${p.status?.jobComplete ? "complete" : "processing"}`),
  * });
- * console.log(status.jobComplete, calls); // true 3
+ * assertEquals([status.jobComplete, calls], [true, 3]);
+ * assertEquals(seen, ["attempt 1: processing", "attempt 2: processing", "attempt 3: complete"]);
  * ```
  */
 export async function waitForJobStatus(
   reader: JobStatusReader,
   query: JobStatusQuery,
-  options: WaitOptions = {},
+  options: WaitForJobStatusOptions = {},
 ): Promise<JobStatus> {
   if (typeof reader?.getJobStatus !== "function") {
     throw invalidArgument("Reader", "an object with a getJobStatus method", reader);
@@ -241,18 +256,14 @@ export async function waitForJobStatus(
   if (onProgress !== undefined && typeof onProgress !== "function") {
     throw invalidArgument("Option onProgress", "a function", onProgress);
   }
-  const { clock = realClock, random = Math.random } = options;
-  if (typeof clock?.now !== "function" || typeof clock.sleep !== "function") {
-    throw invalidArgument("Option clock", "an object with now and sleep methods", clock);
-  }
+  const clock = clockOption(options.clock, true);
+  const { random = Math.random } = options;
   if (typeof random !== "function") {
     throw invalidArgument("Option random", "a function", random);
   }
   const target = `job ${quote(query?.jobId)} of user ${quote(query?.userId)}`;
   if (signal?.aborted) throw aborted(target, 0, undefined, signal.reason);
 
-  // When no caller signal is given, the sleeps still need one; it never aborts.
-  const sleepSignal = signal ?? new AbortController().signal;
   const start = clock.now();
   const deadline = start + timeoutMs;
   if (!Number.isFinite(deadline)) {
@@ -324,7 +335,7 @@ export async function waitForJobStatus(
     if (delay === undefined) return status as JobStatus;
 
     try {
-      await clock.sleep(delay, sleepSignal);
+      await clock.sleep(delay, signal);
     } catch {
       // An aborted sleep may reject; the checks below say why polling ends.
     }
@@ -332,12 +343,6 @@ export async function waitForJobStatus(
     if (clock.now() >= deadline) throw timedOut(attempt, "the deadline passed");
   }
 }
-
-/** The default clock: `Date.now`, and std's `delay` (any length; rejects when aborted). */
-const realClock: PollClock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) => delay(ms, { signal }),
-};
 
 function retryable(error: unknown): boolean {
   if (!(error instanceof SmileIdError)) return false;
@@ -359,7 +364,7 @@ function aborted(target: string, attempts: number, lastStatus: JobStatus | undef
   });
 }
 
-function intervals(options: Pick<WaitOptions, "intervalMs" | "maxIntervalMs">): {
+function intervals(options: Pick<WaitForJobStatusOptions, "intervalMs" | "maxIntervalMs">): {
   intervalMs: number;
   maxIntervalMs: number;
 } {

@@ -48,7 +48,7 @@
  * @module
  */
 
-import { invalidArgument, SmileIdError } from "./errors.ts";
+import { escapeText, invalidArgument, quote, SmileIdError } from "./errors.ts";
 import { checkKey, ClaimTokens, wholeSeconds } from "./_claims.ts";
 import type { ReplayGuard } from "./replay_guard.ts";
 
@@ -95,11 +95,12 @@ export interface NodeRedisLikeClient {
  *
  * @example
  * ```ts
- * import { assert } from "@std/assert";
- * import type { RedisLikeClient } from "@smile-id-kit/job-status/redis";
+ * import { assertEquals } from "@std/assert";
+ * import { createRedisReplayGuard, type RedisLikeClient } from "@smile-id-kit/job-status/redis";
  *
- * const client: RedisLikeClient = { sendCommand: () => Promise.resolve("PONG") };
- * assert("sendCommand" in client);
+ * // A stand-in for which every key is already taken: SET … NX answers null.
+ * const taken: RedisLikeClient = { call: () => Promise.resolve(null) };
+ * assertEquals(await createRedisReplayGuard(taken).claim("pair", 300), false);
  * ```
  */
 export type RedisLikeClient = IoRedisLikeClient | NodeRedisLikeClient;
@@ -110,13 +111,21 @@ export type RedisLikeClient = IoRedisLikeClient | NodeRedisLikeClient;
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import type { RedisReplayGuardOptions } from "@smile-id-kit/job-status/redis";
+ * import { createRedisReplayGuard, type CreateRedisReplayGuardOptions } from "@smile-id-kit/job-status/redis";
  *
- * const options: RedisReplayGuardOptions = { prefix: "shop-a:smile-replay:" };
- * assertEquals(options.prefix, "shop-a:smile-replay:");
+ * const sent: string[][] = [];
+ * const client = {
+ *   sendCommand(args: string[]): Promise<string> {
+ *     sent.push(args);
+ *     return Promise.resolve("OK");
+ *   },
+ * };
+ * const options: CreateRedisReplayGuardOptions = { prefix: "shop-a:smile-replay:" };
+ * assertEquals(await createRedisReplayGuard(client, options).claim("pair", 300), true);
+ * assertEquals(sent[0]!.slice(0, 2), ["SET", "shop-a:smile-replay:pair"]);
  * ```
  */
-export interface RedisReplayGuardOptions {
+export interface CreateRedisReplayGuardOptions {
   /**
    * Put before every key, so the guard's keys stay apart from the application's.
    *
@@ -164,7 +173,10 @@ const RELEASE_SCRIPT = 'if redis.call("GET", KEYS[1]) == ARGV[1] then return red
  * assertEquals([...data.keys()], ["test:pair"]);
  * ```
  */
-export function createRedisReplayGuard(client: RedisLikeClient, options: RedisReplayGuardOptions = {}): ReplayGuard {
+export function createRedisReplayGuard(
+  client: RedisLikeClient,
+  options: CreateRedisReplayGuardOptions = {},
+): ReplayGuard {
   const prefix = options?.prefix ?? "smile-id:replay:";
   if (typeof prefix !== "string") throw invalidArgument("Option prefix", "a string", prefix);
   const send = commandSender(client);
@@ -228,7 +240,7 @@ async function run(call: () => Promise<unknown>, what: "claim" | "release"): Pro
   try {
     return await call();
   } catch (cause) {
-    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : "the client failed";
+    const reason = cause instanceof Error ? escapeText(`${cause.name}: ${cause.message}`) : "the client failed";
     throw new SmileIdError("replay_guard", `The Redis replay guard could not ${what} a key (${reason})`, { cause });
   }
 }
@@ -242,6 +254,5 @@ function replyText(reply: unknown): string | undefined {
 
 function describe(reply: unknown): string {
   const text = replyText(reply);
-  if (text !== undefined) return JSON.stringify(text.slice(0, 40));
-  return typeof reply === "object" ? Object.prototype.toString.call(reply) : String(reply);
+  return text !== undefined ? quote(text, 40) : quote(reply);
 }

@@ -7,8 +7,10 @@
  * @module
  */
 
-import { checkClaim } from "./_claims.ts";
+import { checkClaim, ExpiringKeys } from "./_claims.ts";
+import { clockOption, readNow } from "./_clock.ts";
 import { invalidArgument } from "./errors.ts";
+import type { Clock } from "./types.ts";
 
 /**
  * Where callback keys are claimed, so that a callback is accepted once however many times, and
@@ -59,15 +61,15 @@ export interface ReplayGuard {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import type { MemoryReplayGuardOptions } from "@smile-id-kit/job-status";
+ * import type { CreateMemoryReplayGuardOptions } from "@smile-id-kit/job-status";
  *
- * let clock = 0;
- * const options: MemoryReplayGuardOptions = { maxEntries: 1000, now: () => clock };
- * clock += 1000;
- * assertEquals(options.now?.(), 1000);
+ * let time = 0;
+ * const options: CreateMemoryReplayGuardOptions = { maxEntries: 1000, clock: { now: () => time } };
+ * time += 1000;
+ * assertEquals(options.clock?.now(), 1000);
  * ```
  */
-export interface MemoryReplayGuardOptions {
+export interface CreateMemoryReplayGuardOptions {
   /**
    * Most keys held; when full, expired keys are dropped first, then the oldest live ones
    * (which can then be claimed again).
@@ -76,11 +78,11 @@ export interface MemoryReplayGuardOptions {
    */
   readonly maxEntries?: number;
   /**
-   * Current time in milliseconds.
+   * The clock expiries are read on; only its `now` is used, so any `Clock` fits.
    *
-   * @default {Date.now}
+   * @default the system clock (`Date.now`)
    */
-  readonly now?: () => number;
+  readonly clock?: Pick<Clock, "now">;
 }
 
 /**
@@ -95,45 +97,42 @@ export interface MemoryReplayGuardOptions {
  * import { assertEquals } from "@std/assert";
  * import { createMemoryReplayGuard } from "@smile-id-kit/job-status";
  *
- * let clock = 0;
- * const guard = createMemoryReplayGuard({ maxEntries: 1000, now: () => clock });
+ * let time = 0;
+ * const guard = createMemoryReplayGuard({ maxEntries: 1000, clock: { now: () => time } });
  * assertEquals(await guard.claim("pair", 300), true);
  * assertEquals(await guard.claim("pair", 300), false);
- * clock += 300_000; // expired: it can be claimed again
+ * time += 300_000; // expired: it can be claimed again
  * assertEquals(await guard.claim("pair", 300), true);
  * await guard.release("pair");
  * assertEquals(await guard.claim("pair", 300), true);
  * ```
  */
-export function createMemoryReplayGuard(options: MemoryReplayGuardOptions = {}): ReplayGuard {
+export function createMemoryReplayGuard(options: CreateMemoryReplayGuardOptions = {}): ReplayGuard {
   if (typeof options !== "object" || options === null) throw invalidArgument("Guard options", "an object", options);
   const maxEntries = options.maxEntries ?? 10_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) {
     throw invalidArgument("Option maxEntries", "a positive integer", maxEntries);
   }
-  const now = options.now ?? Date.now;
-  if (typeof now !== "function") throw invalidArgument("Option now", "a function", now);
-  const expiries = new Map<string, number>();
+  const clock = clockOption(options.clock, false);
+  const expiries = new ExpiringKeys<undefined>();
   return {
     claim(key, ttlSeconds) {
+      // Everything below is synchronous: no other claim can run between the check and the set.
+      let time: number;
       try {
         checkClaim(key, ttlSeconds);
+        time = readNow(clock);
       } catch (error) {
         return Promise.reject(error);
       }
-      // Everything below is synchronous: no other claim can run between the check and the set.
-      const time = now();
-      const expiry = expiries.get(key);
-      if (expiry !== undefined && expiry > time) return Promise.resolve(false);
+      const held = expiries.get(key);
+      if (held !== undefined && held.expiresAt > time) return Promise.resolve(false);
       expiries.delete(key);
-      // Oldest first (a Map keeps insertion order): drop expired entries, and the oldest live
-      // ones while the map is full; stop at the first live entry once there is room. Each entry
-      // is dropped once, so a full guard costs O(1) per claim, not a walk over every key.
-      for (const [k, e] of expiries) {
-        if (expiries.size < maxEntries && e > time) break;
-        expiries.delete(k);
-      }
-      expiries.set(key, time + ttlSeconds * 1000);
+      // Oldest first: drop expired entries, and the oldest live ones while the guard is full;
+      // stop at the first live entry once there is room. Each entry is dropped once, so a full
+      // guard costs O(1) per claim, not a walk over every key.
+      expiries.trim(time, maxEntries);
+      expiries.set(key, time + ttlSeconds * 1000, undefined);
       return Promise.resolve(true);
     },
     release(key) {

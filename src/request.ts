@@ -15,12 +15,14 @@ import { VERSION } from "./_version.ts";
  *
  * @example
  * ```ts
- * import type { JobStatusQuery } from "@smile-id-kit/job-status";
- *
  * import { assertEquals } from "@std/assert";
+ * import { buildJobStatusRequest, generateSignature, type JobStatusQuery } from "@smile-id-kit/job-status";
  *
- * const query: JobStatusQuery = { userId: "user-1", jobId: "job-1", includeHistory: true };
- * assertEquals(query.jobId, "job-1");
+ * const query: JobStatusQuery = { userId: 42, jobId: "job-1", includeHistory: true };
+ * const signed = await generateSignature({ partnerId: "085", apiKey: "key" });
+ * const request = buildJobStatusRequest({ ...query, server: "sandbox", partnerId: "085", signed });
+ * const body = await request.json();
+ * assertEquals([body.user_id, body.history, body.image_links], ["42", true, false]);
  * ```
  */
 export interface JobStatusQuery {
@@ -31,9 +33,17 @@ export interface JobStatusQuery {
   readonly userId: string | number;
   /** The `job_id` the job was submitted with; a number is sent as its decimal string, like `userId`. */
   readonly jobId: string | number;
-  /** Ask for the job's earlier results (`history`); default `false`. */
+  /**
+   * Ask for the job's earlier results (`history`).
+   *
+   * @default {false}
+   */
   readonly includeHistory?: boolean;
-  /** Ask for expiring links to the job's images (`image_links`); default `false`. */
+  /**
+   * Ask for expiring links to the job's images (`image_links`).
+   *
+   * @default {false}
+   */
   readonly includeImageLinks?: boolean;
 }
 
@@ -43,19 +53,20 @@ export interface JobStatusQuery {
  *
  * @example
  * ```ts
- * import { generateSignature, type JobStatusRequestOptions } from "@smile-id-kit/job-status";
+ * import { assertEquals } from "@std/assert";
+ * import { buildJobStatusRequest, type BuildJobStatusRequestOptions, generateSignature } from "@smile-id-kit/job-status";
  *
- * const options: JobStatusRequestOptions = {
- *   server: "sandbox",
+ * const options: BuildJobStatusRequestOptions = {
+ *   server: "production",
  *   partnerId: "085",
  *   userId: "user-1",
  *   jobId: "job-1",
  *   signed: await generateSignature({ partnerId: "085", apiKey: "key" }),
  * };
- * console.log(options.server);
+ * assertEquals(buildJobStatusRequest(options).url, "https://api.smileidentity.com/v1/job_status");
  * ```
  */
-export interface JobStatusRequestOptions extends JobStatusQuery {
+export interface BuildJobStatusRequestOptions extends JobStatusQuery {
   /** Server selector or base URL, see `resolveServer`. */
   readonly server: ServerInput;
   /** Partner id, exactly as signed. */
@@ -91,7 +102,7 @@ export interface JobStatusRequestOptions extends JobStatusQuery {
  * assertEquals([request.method, request.url], ["POST", "https://testapi.smileidentity.com/v1/job_status"]);
  * ```
  */
-export function buildJobStatusRequest(options: JobStatusRequestOptions): Request {
+export function buildJobStatusRequest(options: BuildJobStatusRequestOptions): Request {
   if (typeof options !== "object" || options === null) {
     throw new SmileIdError("invalid_argument", "Job status request options must be an object");
   }
@@ -169,7 +180,7 @@ function id(value: unknown, name: string): string {
   return value;
 }
 
-/** Checks a required string input, for request fields and query ids. */
+/** Returns `value` when it is a non-empty string; otherwise throws `invalid_argument` naming `name`. */
 export function nonEmpty(value: unknown, name: string): string {
   if (typeof value !== "string" || value.length === 0) {
     throw invalidArgument(name, "a non-empty string", value);

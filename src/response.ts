@@ -8,7 +8,7 @@
 import { parseJsonObject, readText } from "./_body.ts";
 import { isJsonObject, jobStatusSchema, readErrorBody, toJobStatus, toText, validate } from "./_schemas.ts";
 import { parseRetryAfter } from "./_time.ts";
-import { invalidArgument, quote, SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
+import { escapeText, invalidArgument, quote, SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
 import type { SignedTimestamp, Signer } from "./signature.ts";
 import type { JobStatus, JsonObject } from "./types.ts";
 
@@ -22,12 +22,16 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
  *
  * @example Bind an answer to the request it answers
  * ```ts
- * import { assertEquals } from "@std/assert";
- * import { createSigner, type JobStatusRequestSent } from "@smile-id-kit/job-status";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ * import { createSigner, type JobStatusRequestSent, parseJobStatusResponse, SmileIdError } from "@smile-id-kit/job-status";
  *
  * const signer = createSigner({ partnerId: "085", apiKey: "key" });
  * const sent: JobStatusRequestSent = { userId: "user-1", jobId: "job-1", signed: await signer.sign() };
- * assertEquals(sent.jobId, "job-1");
+ * // A genuine answer, but about another job: refused.
+ * const result = { ResultCode: "1012", PartnerParams: { user_id: "user-1", job_id: "job-2" } };
+ * const answer = { job_complete: true, result, ...(await signer.sign("2024-01-01T00:00:00.000Z")) };
+ * const error = await assertRejects(() => parseJobStatusResponse(signer, answer, { request: sent }), SmileIdError);
+ * assertEquals(error.code, "answer_mismatch");
  * ```
  */
 export interface JobStatusRequestSent {
@@ -40,24 +44,26 @@ export interface JobStatusRequestSent {
 }
 
 /**
- * How to check a job-status answer.
+ * How {@linkcode parseJobStatusResponse} checks a job-status answer, beyond its signature.
  *
  * @example
  * ```ts
- * import { assertEquals } from "@std/assert";
- * import { createSigner, type ParseJobStatusOptions } from "@smile-id-kit/job-status";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ * import {
+ *   createSigner,
+ *   parseJobStatusResponse,
+ *   type ParseJobStatusResponseOptions,
+ *   SmileIdError,
+ * } from "@smile-id-kit/job-status";
  *
  * const signer = createSigner({ partnerId: "085", apiKey: "key" });
- * const options: ParseJobStatusOptions = {
- *   signer,
- *   request: { userId: "user-1", jobId: "job-1", signed: await signer.sign() },
- * };
- * assertEquals(options.signer.partnerId, "085");
+ * const body = JSON.stringify({ job_complete: false, ...(await signer.sign()) });
+ * const options: ParseJobStatusResponseOptions = { maxBodyBytes: 16 };
+ * const error = await assertRejects(() => parseJobStatusResponse(signer, new Response(body), options), SmileIdError);
+ * assertEquals(error.code, "payload_too_large");
  * ```
  */
-export interface ParseJobStatusOptions {
-  /** The partner's signer; the answer's `signature` must match its `timestamp` for this partner. */
-  readonly signer: Signer;
+export interface ParseJobStatusResponseOptions {
   /**
    * Largest body accepted, in bytes.
    *
@@ -75,8 +81,8 @@ export interface ParseJobStatusOptions {
 }
 
 /**
- * Parses and verifies a job-status answer: a fetch `Response`, its body text, or the parsed
- * JSON. In order, each failure rejecting with a `SmileIdError`:
+ * Parses and verifies a job-status answer with the partner's `signer`: a fetch `Response`, its
+ * body text, or the parsed JSON. In order, each failure rejecting with a `SmileIdError`:
  *
  * 1. a `Response` that a `fetch` reached by following a redirect (`redirected: true`) is
  *    refused with code `http` and no `status` (the signed request went to another address);
@@ -103,7 +109,7 @@ export interface ParseJobStatusOptions {
  *
  * const signer = createSigner({ partnerId: "085", apiKey: "key" });
  * const body = { job_complete: true, job_success: true, code: "2302", result: "Done", ...(await signer.sign()) };
- * const status = await parseJobStatusResponse(JSON.stringify(body), { signer });
+ * const status = await parseJobStatusResponse(signer, JSON.stringify(body));
  * assertEquals([status.jobComplete, status.result], [true, "Done"]);
  * ```
  *
@@ -116,15 +122,22 @@ export interface ParseJobStatusOptions {
  * const signed = await signer.sign(); // what the request carried
  * const madeUp = { job_complete: true, job_success: true, result: { ResultCode: "1012" }, ...signed };
  * const request = { userId: "user-1", jobId: "job-1", signed };
- * const error = await assertRejects(() => parseJobStatusResponse(madeUp, { signer, request }), SmileIdError);
+ * const error = await assertRejects(() => parseJobStatusResponse(signer, madeUp, { request }), SmileIdError);
  * assertEquals(error.code, "signature_mismatch");
  * ```
  */
 export async function parseJobStatusResponse(
+  signer: Signer,
   body: Response | string | JsonObject,
-  options: ParseJobStatusOptions,
+  options: ParseJobStatusResponseOptions = {},
 ): Promise<JobStatus> {
-  const { signer, request } = options;
+  if (typeof signer?.verify !== "function") {
+    throw invalidArgument("Signer", "a Signer from createSigner", signer);
+  }
+  if (typeof options !== "object" || options === null) {
+    throw invalidArgument("Options", "an object", options);
+  }
+  const { request } = options;
   const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   let json: JsonObject;
   let text: string | undefined;
@@ -221,7 +234,7 @@ function unsigned(
   if (typeof json.error === "string") {
     const error = readErrorBody(json);
     const what = [
-      error.smileCode === undefined ? "an error" : `error ${error.smileCode}`,
+      error.smileCode === undefined ? "an error" : `error ${escapeText(error.smileCode.slice(0, 40))}`,
       error.serverMessage === undefined ? "" : ` (${quote(error.serverMessage, 200)})`,
     ].join("");
     return new SmileIdError(
@@ -281,7 +294,9 @@ async function rejectUnsuccessful(response: Response, maxBytes: number): Promise
   }
   Object.assign(details, readErrorBody(json));
   const smile = details.smileCode !== undefined
-    ? ` with error ${details.smileCode}${details.serverMessage ? `: ${quote(details.serverMessage, 200)}` : ""}`
+    ? ` with error ${escapeText(details.smileCode.slice(0, 40))}${
+      details.serverMessage ? `: ${quote(details.serverMessage, 200)}` : ""
+    }`
     : details.serverMessage
     ? `: ${quote(details.serverMessage, 200)}`
     : "";

@@ -18,12 +18,14 @@ import type { JobResult, JobStatus } from "./types.ts";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import type { Decision } from "@smile-id-kit/job-status";
  *
  * function nextStep(decision: Decision): string {
  *   return decision === "approved" ? "go" : decision === "pending" ? "wait" : "review";
  * }
- * console.log(nextStep("provisional")); // review
+ * const decisions: Decision[] = ["approved", "pending", "provisional"];
+ * assertEquals(decisions.map(nextStep), ["go", "wait", "review"]);
  * ```
  */
 export type Decision = "approved" | "provisional" | "rejected" | "error" | "pending" | "unknown";
@@ -33,11 +35,13 @@ export type Decision = "approved" | "provisional" | "rejected" | "error" | "pend
  *
  * @example
  * ```ts
- * import type { ResultSummary } from "@smile-id-kit/job-status";
+ * import { assertEquals } from "@std/assert";
+ * import { describeResult, type ResultSummary } from "@smile-id-kit/job-status";
  *
  * function line(summary: ResultSummary): string {
  *   return `${summary.decision} (${summary.code ?? "no code"}: ${summary.text ?? ""})`;
  * }
+ * assertEquals(line(describeResult("No zip uploaded")), "unknown (no code: No zip uploaded)");
  * ```
  */
 export interface ResultSummary {
@@ -89,10 +93,11 @@ const DECISIONS: Readonly<Record<string, Decision>> = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createSigner, describeResult, parseJobStatusResponse } from "@smile-id-kit/job-status";
  *
  * const signer = createSigner({ partnerId: "085", apiKey: "my-api-key" });
- * const status = await parseJobStatusResponse({
+ * const status = await parseJobStatusResponse(signer, {
  *   job_complete: true,
  *   job_success: true,
  *   result: {
@@ -103,10 +108,10 @@ const DECISIONS: Readonly<Record<string, Decision>> = {
  *     Actions: { Verify_ID_Number: "Verified" },
  *   },
  *   ...(await signer.sign()),
- * }, { signer });
+ * });
  *
  * const summary = describeResult(status);
- * console.log(summary.decision, summary.final, summary.confidence); // approved true 99
+ * assertEquals([summary.decision, summary.final, summary.confidence], ["approved", true, 99]);
  * ```
  */
 export function describeResult(result: JobResult | JobStatus | string | undefined): ResultSummary {
@@ -122,7 +127,7 @@ export function describeResult(result: JobResult | JobStatus | string | undefine
       text: result.resultText,
       final: result.isFinalResult,
       machine: result.isMachineResult,
-      confidence: result.confidenceValue,
+      confidence: result.confidence,
       actions: result.actions ?? {},
     };
   }

@@ -18,10 +18,15 @@ const PRODUCTION = "https://api.smileidentity.com/v1";
  *
  * @example
  * ```ts
- * import type { ServerInput } from "@smile-id-kit/job-status";
+ * import { assertEquals } from "@std/assert";
+ * import { resolveServer, type ServerInput } from "@smile-id-kit/job-status";
  *
- * const servers: ServerInput[] = [0, "production", "http://127.0.0.1:8787/v1"];
- * console.log(servers.length);
+ * const servers: ServerInput[] = [0, "1", "http://127.0.0.1:8787/v1"];
+ * assertEquals(servers.map(resolveServer), [
+ *   "https://testapi.smileidentity.com/v1",
+ *   "https://api.smileidentity.com/v1",
+ *   "http://127.0.0.1:8787/v1",
+ * ]);
  * ```
  */
 export type ServerInput = 0 | 1 | "0" | "1" | "sandbox" | "production" | (string & Record<never, never>);
@@ -41,11 +46,13 @@ const ACCEPTED = 'expected 0, 1, "sandbox", "production", an https:// URL, ' +
  *
  * @example
  * ```ts
- * import { resolveServer } from "@smile-id-kit/job-status";
+ * import { assertEquals, assertThrows } from "@std/assert";
+ * import { resolveServer, SmileIdError } from "@smile-id-kit/job-status";
  *
- * console.log(resolveServer(0)); // https://testapi.smileidentity.com/v1
- * console.log(resolveServer("production")); // https://api.smileidentity.com/v1
- * console.log(resolveServer("http://127.0.0.1:8787/v1/")); // http://127.0.0.1:8787/v1
+ * assertEquals(resolveServer(0), "https://testapi.smileidentity.com/v1");
+ * assertEquals(resolveServer("production"), "https://api.smileidentity.com/v1");
+ * assertEquals(resolveServer("http://127.0.0.1:8787/v1/"), "http://127.0.0.1:8787/v1");
+ * assertEquals(assertThrows(() => resolveServer("http://example.com/v1"), SmileIdError).code, "invalid_argument");
  * ```
  */
 export function resolveServer(server: ServerInput): string {
@@ -62,14 +69,22 @@ export function resolveServer(server: ServerInput): string {
   if (typeof server !== "string") {
     throw new SmileIdError("invalid_argument", `Server ${quote(server)} is not valid: ${ACCEPTED}`);
   }
-  if (/^[^/?#]*\/\/[^/?#]*@/.test(server)) {
-    // Not quoted: the user-info part may hold a password.
-    throw new SmileIdError("invalid_argument", `Server URL must not contain credentials: ${ACCEPTED}`);
-  }
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(server);
   } catch {
+    // handled below, once credentials are ruled out
+  }
+  if (server.includes("@")) {
+    // Never repeated: what comes before an "@" may be a password, and WHATWG parsers read
+    // user:password@ even without "//" ("https:u:pw@host", "https:\\u:pw@host").
+    throw new SmileIdError(
+      "invalid_argument",
+      `Server URL${url?.host ? ` for host ${quote(url.host)}` : ""} must not contain credentials or "@" ` +
+        `(the URL is not repeated here): ${ACCEPTED}`,
+    );
+  }
+  if (!url) {
     throw new SmileIdError("invalid_argument", `Server ${quote(server)} is not an absolute URL: ${ACCEPTED}`);
   }
   if (!/^https?:\/\//i.test(server.trim())) {

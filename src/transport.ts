@@ -5,40 +5,46 @@
  * @module
  */
 
-import { SmileIdError } from "./errors.ts";
+import { delay } from "@std/async/delay";
+import { escapeText, invalidArgument, quote, SmileIdError } from "./errors.ts";
 
 /**
  * A `fetch`-compatible function: the global `fetch`, a test double, a Worker service binding's
  * `fetch`, or the fake server's handler. It is always called as a free function, never as a
  * method, so a stored `globalThis.fetch` does not throw "Illegal invocation" on Workers.
  *
- * @example
+ * @example Count the requests a client sends
  * ```ts
- * import type { FetchLike } from "@smile-id-kit/job-status";
+ * import { assertEquals } from "@std/assert";
+ * import { createClient, type FetchLike } from "@smile-id-kit/job-status";
+ * import { createFakeSmileId } from "@smile-id-kit/job-status/testing";
  *
- * const logging: FetchLike = (request, init) => {
- *   console.log(request.method, request.url);
- *   return fetch(request, init);
+ * const fake = createFakeSmileId({ partnerId: "085", apiKey: "my-api-key" });
+ * fake.addJob({ userId: "user-1", jobId: "job-1" });
+ * const urls: string[] = [];
+ * const counting: FetchLike = (request, init) => {
+ *   urls.push(request.url);
+ *   return fake.fetch(request, init);
  * };
+ * const client = createClient({ partnerId: "085", apiKey: "my-api-key", fetch: counting });
+ * await client.getJobStatus({ userId: "user-1", jobId: "job-1" });
+ * assertEquals(urls, ["https://testapi.smileidentity.com/v1/job_status"]);
  * ```
  */
 export type FetchLike = (request: Request, init?: RequestInit) => Promise<Response>;
 
-/**
- * How {@linkcode send} runs one request.
- *
- * @example
- * ```ts
- * import type { SendOptions } from "@smile-id-kit/job-status";
- *
- * const options: SendOptions = { timeoutMs: 10_000, signal: AbortSignal.timeout(60_000) };
- * console.log(options.timeoutMs);
- * ```
- */
+/** How {@linkcode send} runs one request (internal: the client's plumbing). */
 export interface SendOptions {
-  /** The `fetch` to call (default: the global one, looked up at call time). */
+  /**
+   * The `fetch` to call.
+   *
+   * @default the global `fetch`, looked up at call time
+   */
   readonly fetch?: FetchLike | undefined;
-  /** Deadline for the whole exchange, body included, in milliseconds. */
+  /**
+   * Deadline for the whole exchange, body included, in milliseconds. Any length works: a deadline
+   * longer than the largest timer (2^31−1 ms, about 24.8 days) is waited in steps, never cut short.
+   */
   readonly timeoutMs: number;
   /** The caller's signal; aborting rejects with code `aborted`. */
   readonly signal?: AbortSignal | undefined;
@@ -49,23 +55,18 @@ export interface SendOptions {
  * signal, so a body that stalls halfway is cut too. A fetch that rejects becomes code
  * `transport`, the deadline `timeout`, the caller's abort `aborted`; `SmileIdError`s thrown
  * by `consume` pass through. Timers and listeners are removed before it settles, even when the
- * injected `fetch` ignores the signal.
- *
- * @example
- * ```ts
- * import { send } from "@smile-id-kit/job-status";
- *
- * const fakeFetch = () => Promise.resolve(new Response('{"ok":true}'));
- * const json = await send(new Request("https://example.com/"), { fetch: fakeFetch, timeoutMs: 1000 }, (r) => r.json());
- * console.log(json); // { ok: true }
- * ```
+ * injected `fetch` ignores the signal. Internal: the client's plumbing, not exported.
  */
 export async function send<T>(
   request: Request,
   options: SendOptions,
   consume: (response: Response) => Promise<T>,
 ): Promise<T> {
+  if (!(request instanceof Request)) throw invalidArgument("The request", "a Request", request);
   const { timeoutMs, signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalidArgument("Option signal", "an AbortSignal", signal);
+  }
   const fetchFn = options.fetch ?? globalThis.fetch;
   const target = `${request.method} ${request.url}`;
   if (signal?.aborted) {
@@ -74,11 +75,13 @@ export async function send<T>(
     });
   }
   const controller = new AbortController();
-  const timer = setTimeout(() => {
+  // std's delay chains timers, so a deadline past 2^31−1 ms does not fire at once as setTimeout's would.
+  const timer = new AbortController();
+  delay(timeoutMs, { signal: timer.signal }).then(() => {
     controller.abort(
       new SmileIdError("timeout", `The request ${target} timed out after ${timeoutMs} ms without a complete answer`),
     );
-  }, timeoutMs);
+  }, () => {});
   const onAbort = () => {
     controller.abort(new SmileIdError("aborted", `The request ${target} was aborted`, { cause: signal?.reason }));
   };
@@ -104,14 +107,15 @@ export async function send<T>(
       throw controller.signal.reason;
     }
     if (error instanceof SmileIdError) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
+    // The runtime's or the injected fetch's text, shown escaped like all text from outside.
+    const reason = error instanceof Error ? escapeText(error.message) : quote(error);
     throw new SmileIdError(
       "transport",
       `The request ${target} failed before an answer arrived: ${reason}`,
       { cause: error },
     );
   } finally {
-    clearTimeout(timer);
+    timer.abort();
     stop?.();
     signal?.removeEventListener("abort", onAbort);
   }

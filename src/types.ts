@@ -13,10 +13,14 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import type { JsonValue } from "@smile-id-kit/job-status";
  *
- * const value: JsonValue = { ok: true, list: [1, "two", null] };
- * console.log(JSON.stringify(value));
+ * function depth(value: JsonValue): number {
+ *   if (typeof value !== "object" || value === null) return 0;
+ *   return 1 + Math.max(0, ...Object.values(value).map(depth));
+ * }
+ * assertEquals(depth({ ok: true, list: [1, "two", null, { deep: [] }] }), 4);
  * ```
  */
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
@@ -26,10 +30,13 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObj
  *
  * @example
  * ```ts
- * import type { JsonObject } from "@smile-id-kit/job-status";
+ * import { assertEquals } from "@std/assert";
+ * import { createSigner, type JsonObject, parseJobStatusResponse } from "@smile-id-kit/job-status";
  *
- * const object: JsonObject = JSON.parse('{"ResultCode":"1012"}');
- * console.log(object.ResultCode);
+ * const signer = createSigner({ partnerId: "085", apiKey: "key" });
+ * const body: JsonObject = JSON.parse('{"job_complete":true,"result":{"ResultCode":"1012","Extra":[1]}}');
+ * const status = await parseJobStatusResponse(signer, { ...body, ...(await signer.sign()) });
+ * assertEquals(typeof status.result === "object" && status.result.raw.Extra, [1]); // kept as received
  * ```
  */
 export interface JsonObject {
@@ -43,12 +50,16 @@ export interface JsonObject {
  *
  * @example
  * ```ts
- * import type { PartnerParams } from "@smile-id-kit/job-status";
+ * import { assertEquals } from "@std/assert";
+ * import { createSigner, type PartnerParams, verifyCallback } from "@smile-id-kit/job-status";
  *
- * function label(params: PartnerParams): string {
- *   return `${params.userId}/${params.jobId} (type ${params.jobTypeNumber})`;
+ * function label(params: PartnerParams | undefined): string {
+ *   return `${params?.userId}/${params?.jobId} (type ${params?.jobTypeNumber})`;
  * }
- * console.log(label({ userId: "u", jobId: "j", jobType: "1", jobTypeNumber: 1, raw: { job_type: "1" } }));
+ * const signer = createSigner({ partnerId: "085", apiKey: "key" });
+ * const body = { ResultCode: "1012", PartnerParams: { user_id: 7, job_id: "j", job_type: "5" }, ...(await signer.sign()) };
+ * const { payload } = await verifyCallback(signer, body, { replayGuard: false });
+ * assertEquals(typeof payload.result === "object" && label(payload.result.partnerParams), "7/j (type 5)");
  * ```
  */
 export interface PartnerParams {
@@ -72,11 +83,17 @@ export interface PartnerParams {
  *
  * @example
  * ```ts
- * import type { JobResult } from "@smile-id-kit/job-status";
+ * import { assertEquals } from "@std/assert";
+ * import { createSigner, type JobResult, parseJobStatusResponse } from "@smile-id-kit/job-status";
  *
- * function passedLiveness(result: JobResult): boolean {
- *   return result.actions.Liveness_Check === "Passed";
+ * function passedLiveness(result: JobResult | string | undefined): boolean {
+ *   return typeof result === "object" && result.actions.Liveness_Check === "Passed";
  * }
+ * const signer = createSigner({ partnerId: "085", apiKey: "key" });
+ * const result = { ResultCode: "0810", ConfidenceValue: "97.000000", Actions: { Liveness_Check: "Passed" } };
+ * const status = await parseJobStatusResponse(signer, { job_complete: true, result, ...(await signer.sign()) });
+ * assertEquals(passedLiveness(status.result), true);
+ * assertEquals(typeof status.result === "object" && status.result.confidence, 97);
  * ```
  */
 export interface JobResult {
@@ -98,7 +115,7 @@ export interface JobResult {
    */
   readonly actions: Readonly<Record<string, string>>;
   /** `ConfidenceValue` as a number (`"97.000000"` → `97`), when it reads as one. */
-  readonly confidenceValue: number | undefined;
+  readonly confidence: number | undefined;
   /** `IsFinalResult` as a boolean (`true`/`false` or `"true"`/`"false"`). */
   readonly isFinalResult: boolean | undefined;
   /** `IsMachineResult` as a boolean (`true`/`false` or `"true"`/`"false"`). */
@@ -112,12 +129,16 @@ export interface JobResult {
  *
  * @example
  * ```ts
- * import type { JobStatus } from "@smile-id-kit/job-status";
+ * import { assertEquals } from "@std/assert";
+ * import { createSigner, type JobStatus, parseJobStatusResponse } from "@smile-id-kit/job-status";
  *
  * function summary(status: JobStatus): string {
  *   if (!status.jobComplete) return "still processing";
  *   return typeof status.result === "string" ? status.result : status.result?.resultText ?? "";
  * }
+ * const signer = createSigner({ partnerId: "085", apiKey: "key" });
+ * const status = await parseJobStatusResponse(signer, { job_complete: "false", ...(await signer.sign()) });
+ * assertEquals(summary(status), "still processing");
  * ```
  */
 export interface JobStatus {
@@ -151,4 +172,38 @@ export interface JobStatus {
   readonly signature: string;
   /** The whole answer exactly as received, unknown fields included. */
   readonly raw: JsonObject;
+}
+
+/**
+ * A source of time: what polling reads and sleeps on, what callback verification and the
+ * in-memory replay guard read, what the fake Smile ID signs with. Every option that reads time
+ * is named `clock` and takes one of these, so a single object (such as the `TestClock` from
+ * `./testing`) drives all of them. The default everywhere is the system clock: `Date.now` and
+ * a timer.
+ *
+ * @example A clock that runs 5 seconds ahead of the system's
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import type { Clock } from "@smile-id-kit/job-status";
+ *
+ * const ahead: Clock = {
+ *   now: () => Date.now() + 5000,
+ *   sleep: (ms, signal) =>
+ *     new Promise((resolve, reject) => {
+ *       if (signal?.aborted) return reject(signal.reason);
+ *       const timer = setTimeout(resolve, ms);
+ *       signal?.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+ *     }),
+ * };
+ * assert(ahead.now() > Date.now());
+ * ```
+ */
+export interface Clock {
+  /** The current time in milliseconds since the epoch. */
+  now(): number;
+  /**
+   * Resolves after `ms` milliseconds of this clock's time. When `signal` aborts it must reject at
+   * once with the signal's reason and leave no timer running.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }

@@ -33,3 +33,8 @@ export async function assertRejectsWithCode(
   if (message !== undefined) assertMatch(error.message, message, msg);
   return error;
 }
+
+/** Resolves after `ms` real milliseconds (for tests that wait out a real store's TTL). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

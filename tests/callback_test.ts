@@ -1,24 +1,27 @@
 import { test } from "node:test";
 import { assert, assertEquals, assertMatch, assertNotEquals, assertStrictEquals, assertThrows } from "@std/assert";
 import {
+  type ConfirmedCallback,
   createClient,
   createMemoryReplayGuard,
   createSigner,
   type FetchLike,
+  type JobStatus,
   type JsonObject,
   type ReplayGuard,
   SmileIdError,
+  type UnconfirmedCallback,
   verifyCallback,
   type VerifyCallbackOptions,
 } from "../mod.ts";
-import { createFakeSmileId } from "../src/testing/mod.ts";
+import { createFakeSmileId, createTestClock, type TestClock } from "../src/testing/mod.ts";
 import { assertRejectsWithCode } from "./_helpers.ts";
 
 const partnerId = "085";
 const apiKey = "callback-test-secret-key-0123456789";
 const signer = createSigner({ partnerId, apiKey });
 const T0 = "2024-05-01T12:00:00.000Z";
-const at = (iso: string) => () => Date.parse(iso);
+const at = (iso: string) => ({ now: () => Date.parse(iso) });
 
 const result: JsonObject = {
   ResultCode: "1022",
@@ -51,22 +54,21 @@ function post(body: BodyInit, headers: Record<string, string> = { "content-type"
 
 /** Fresh options for one test: its own replay guard and a fixed clock. */
 function options(extra: Record<string, unknown> = {}): VerifyCallbackOptions {
-  return { signer, now: at(T0), replayGuard: createMemoryReplayGuard(), ...extra } as VerifyCallbackOptions;
+  return { clock: at(T0), replayGuard: createMemoryReplayGuard(), ...extra } as VerifyCallbackOptions;
 }
 
 /** The fake Smile ID with the test's key and a virtual clock, and a client that asks it. */
-function fakeSmile(clock: { now: number } = { now: Date.parse(T0) }) {
-  const fake = createFakeSmileId({ partnerId, apiKey, now: () => clock.now });
-  const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
-  const confirmOptions = (extra: Record<string, unknown> = {}): VerifyCallbackOptions =>
+function fakeSmile(clock: TestClock = createTestClock(T0)) {
+  const fake = createFakeSmileId({ partnerId, apiKey, clock });
+  const client = createClient({ partnerId, apiKey, fetch: fake.fetch, clock });
+  const confirmOptions = (extra: Record<string, unknown> = {}): VerifyCallbackOptions & { readonly confirm: true } =>
     ({
-      signer,
       reader: client,
       confirm: true,
-      now: () => clock.now,
-      replayGuard: createMemoryReplayGuard({ now: () => clock.now }),
+      clock,
+      replayGuard: createMemoryReplayGuard({ clock }),
       ...extra,
-    }) as VerifyCallbackOptions;
+    }) as VerifyCallbackOptions & { readonly confirm: true };
   return { fake, client, clock, confirmOptions };
 }
 
@@ -86,13 +88,14 @@ const rejectedJob = {
 
 test("verifyCallback() accepts a signed bare result from a Request and types it, nothing lost", async () => {
   const body = await signedBody(result, T0);
-  const verified = await verifyCallback(post(JSON.stringify(body)), options());
-  assertStrictEquals(verified.signature, "valid");
+  const verified = await verifyCallback(signer, post(JSON.stringify(body)), options());
+  // No `signature: "valid"` beside payload.signature: one datum, one name.
+  assertStrictEquals(Object.hasOwn(verified, "signature"), false);
   assertStrictEquals(verified.fresh, true);
   assertStrictEquals(verified.replayChecked, true);
   assertStrictEquals(verified.confirmed, false);
-  assertStrictEquals(verified.status, undefined);
-  assertStrictEquals(verified.mismatches, undefined);
+  // Unconfirmed: no status, mismatches or uncompared at all (the union's other half).
+  assertEquals(["status", "mismatches", "uncompared"].filter((key) => key in verified), []);
   assertStrictEquals(verified.replayKey, `pair:${T0} ${body.signature}`);
   assertStrictEquals(verified.replayTtlSeconds, 300);
   const { payload } = verified;
@@ -106,7 +109,7 @@ test("verifyCallback() accepts a signed bare result from a Request and types it,
   assert(typeof payload.result === "object");
   assertStrictEquals(payload.result.resultCode, "1022");
   assertStrictEquals(payload.result.isFinalResult, true);
-  assertStrictEquals(payload.result.confidenceValue, 0);
+  assertStrictEquals(payload.result.confidence, 0);
   assertStrictEquals(payload.result.actions.Brand_New_Check, "Mystery");
   assertStrictEquals(payload.result.partnerParams?.raw.crm_ref, "A-17");
   assertStrictEquals(payload.result.raw.FullName, "Ada Lovelace");
@@ -114,7 +117,7 @@ test("verifyCallback() accepts a signed bare result from a Request and types it,
 
 test("verifyCallback() accepts a job-status-shaped body", async () => {
   const body = await signedBody({ job_complete: true, job_success: false, code: "2302", result }, T0);
-  const verified = await verifyCallback(JSON.stringify(body), options());
+  const verified = await verifyCallback(signer, JSON.stringify(body), options());
   assertStrictEquals(verified.payload.envelope, "job_status");
   assertStrictEquals(verified.payload.jobStatus?.jobComplete, true);
   assertStrictEquals(verified.payload.jobStatus?.code, "2302");
@@ -133,7 +136,7 @@ test("verifyCallback() accepts a string, a Uint8Array and a parsed object", asyn
     ]
   ) {
     const body = await signedBody(result, T0);
-    const verified = await verifyCallback(make(body), options());
+    const verified = await verifyCallback(signer, make(body), options());
     assertStrictEquals(verified.payload.userId, "user-1");
     assertEquals(verified.payload.raw, body);
   }
@@ -145,19 +148,22 @@ test("verifyCallback() rejects a tampered signature or another partner's key wit
   const body = await signedBody(result, T0);
   const sig = body.signature as string;
   const flipped = (sig[0] === "A" ? "B" : "A") + sig.slice(1);
-  await assertRejectsWithCode(() => verifyCallback({ ...body, signature: flipped }, options()), "signature_mismatch");
   await assertRejectsWithCode(
-    () => verifyCallback({ ...body, timestamp: "2024-05-01T12:00:00.001Z" }, options()),
+    () => verifyCallback(signer, { ...body, signature: flipped }, options()),
+    "signature_mismatch",
+  );
+  await assertRejectsWithCode(
+    () => verifyCallback(signer, { ...body, timestamp: "2024-05-01T12:00:00.001Z" }, options()),
     "signature_mismatch",
   );
   const other = createSigner({ partnerId, apiKey: "not-the-partner-key" });
   await assertRejectsWithCode(
-    async () => verifyCallback({ ...result, ...(await other.sign(T0)) }, options()),
+    async () => verifyCallback(signer, { ...result, ...(await other.sign(T0)) }, options()),
     "signature_mismatch",
   );
   const otherPartner = createSigner({ partnerId: "85", apiKey });
   await assertRejectsWithCode(
-    async () => verifyCallback({ ...result, ...(await otherPartner.sign(T0)) }, options()),
+    async () => verifyCallback(signer, { ...result, ...(await otherPartner.sign(T0)) }, options()),
     "signature_mismatch",
   );
 });
@@ -167,24 +173,30 @@ test("verifyCallback() rejects a body without signature or timestamp with missin
   const { signature: _s, ...noSignature } = body;
   const { timestamp: _t, ...noTimestamp } = body;
   for (const bad of [result, noSignature, noTimestamp, { ...body, signature: "" }, { ...body, timestamp: 17 }]) {
-    await assertRejectsWithCode(() => verifyCallback(bad, options()), "missing_signature");
+    await assertRejectsWithCode(() => verifyCallback(signer, bad, options()), "missing_signature");
   }
 });
 
 test("verifyCallback() rejects stale and future timestamps, both ways around the tolerance", async () => {
   const body = await signedBody(result, T0);
   await assertRejectsWithCode(
-    () => verifyCallback(body, options({ now: at("2024-05-01T12:05:00.001Z") })),
+    () => verifyCallback(signer, body, options({ clock: at("2024-05-01T12:05:00.001Z") })),
     "stale_timestamp",
   );
   await assertRejectsWithCode(
-    () => verifyCallback(body, options({ now: at("2024-05-01T11:54:59.999Z") })),
+    () => verifyCallback(signer, body, options({ clock: at("2024-05-01T11:54:59.999Z") })),
     "future_timestamp",
   );
-  assertStrictEquals((await verifyCallback(body, options({ now: at("2024-05-01T12:05:00.000Z") }))).fresh, true);
-  assertStrictEquals((await verifyCallback(body, options({ now: at("2024-05-01T11:55:00.000Z") }))).fresh, true);
+  assertStrictEquals(
+    (await verifyCallback(signer, body, options({ clock: at("2024-05-01T12:05:00.000Z") }))).fresh,
+    true,
+  );
+  assertStrictEquals(
+    (await verifyCallback(signer, body, options({ clock: at("2024-05-01T11:55:00.000Z") }))).fresh,
+    true,
+  );
   await assertRejectsWithCode(
-    () => verifyCallback(body, options({ now: at("2024-05-01T12:00:31.000Z"), toleranceSeconds: 30 })),
+    () => verifyCallback(signer, body, options({ clock: at("2024-05-01T12:00:31.000Z"), toleranceSeconds: 30 })),
     "stale_timestamp",
   );
 });
@@ -192,8 +204,9 @@ test("verifyCallback() rejects stale and future timestamps, both ways around the
 test("verifyCallback() with toleranceSeconds false skips freshness, says so, and remembers the pair 24 h", async () => {
   const body = await signedBody(result, T0);
   const verified = await verifyCallback(
+    signer,
     body,
-    options({ now: at("2030-01-01T00:00:00.000Z"), toleranceSeconds: false }),
+    options({ clock: at("2030-01-01T00:00:00.000Z"), toleranceSeconds: false }),
   );
   assertStrictEquals(verified.fresh, false);
   assertStrictEquals(verified.replayTtlSeconds, 86_400);
@@ -202,7 +215,12 @@ test("verifyCallback() with toleranceSeconds false skips freshness, says so, and
 test("verifyCallback() rejects a validly signed but unreadable timestamp with invalid_timestamp", async () => {
   for (const timestamp of ["yesterday at noon", "2024-05-01T12:00:00"]) {
     const body = await signedBody(result, timestamp);
-    await assertRejectsWithCode(() => verifyCallback(body, options()), "invalid_timestamp", undefined, timestamp);
+    await assertRejectsWithCode(
+      () => verifyCallback(signer, body, options()),
+      "invalid_timestamp",
+      undefined,
+      timestamp,
+    );
   }
 });
 
@@ -216,13 +234,16 @@ test("verifyCallback() reads the timestamp shapes the official SDKs send", async
     ]
   ) {
     const body = await signedBody(result, timestamp);
-    assertStrictEquals((await verifyCallback(body, options())).fresh, true, timestamp);
+    assertStrictEquals((await verifyCallback(signer, body, options())).fresh, true, timestamp);
   }
 });
 
 test("verifyCallback() checks the shape before freshness", async () => {
   const body = await signedBody({ job_complete: "perhaps", result }, T0);
-  await assertRejectsWithCode(() => verifyCallback(body, options({ now: at("2030-01-01T00:00:00Z") })), "schema");
+  await assertRejectsWithCode(
+    () => verifyCallback(signer, body, options({ clock: at("2030-01-01T00:00:00Z") })),
+    "schema",
+  );
 });
 
 // ---- the replay claim without confirm: the signature and timestamp pair ----------------------
@@ -230,18 +251,18 @@ test("verifyCallback() checks the shape before freshness", async () => {
 test("verifyCallback() rejects a replayed signature and timestamp pair, even with another body", async () => {
   const guard = createMemoryReplayGuard();
   const body = await signedBody(result, T0);
-  await verifyCallback(body, options({ replayGuard: guard }));
-  await assertRejectsWithCode(() => verifyCallback(body, options({ replayGuard: guard })), "replayed");
+  await verifyCallback(signer, body, options({ replayGuard: guard }));
+  await assertRejectsWithCode(() => verifyCallback(signer, body, options({ replayGuard: guard })), "replayed");
   const forged = { ...body, ResultCode: "1012", ResultText: "ID Number Validated" };
-  await assertRejectsWithCode(() => verifyCallback(forged, options({ replayGuard: guard })), "replayed");
+  await assertRejectsWithCode(() => verifyCallback(signer, forged, options({ replayGuard: guard })), "replayed");
 });
 
 test("verifyCallback() lets only one of two concurrent deliveries of a pair through", async () => {
   const guard = createMemoryReplayGuard();
   const body = await signedBody(result, T0);
   const outcomes = await Promise.allSettled([
-    verifyCallback(JSON.stringify(body), options({ replayGuard: guard })),
-    verifyCallback(JSON.stringify(body), options({ replayGuard: guard })),
+    verifyCallback(signer, JSON.stringify(body), options({ replayGuard: guard })),
+    verifyCallback(signer, JSON.stringify(body), options({ replayGuard: guard })),
   ]);
   assertEquals(outcomes.map((o) => o.status).sort(), ["fulfilled", "rejected"]);
   const rejected = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
@@ -252,14 +273,14 @@ test("verifyCallback() claims a pair only after it passed every check", async ()
   const guard = createMemoryReplayGuard();
   const body = await signedBody(result, T0);
   await assertRejectsWithCode(
-    () => verifyCallback(body, options({ replayGuard: guard, now: at("2024-06-01T00:00:00Z") })),
+    () => verifyCallback(signer, body, options({ replayGuard: guard, clock: at("2024-06-01T00:00:00Z") })),
     "stale_timestamp",
   );
   await assertRejectsWithCode(
-    () => verifyCallback({ ...body, job_complete: 1 }, options({ replayGuard: guard })),
+    () => verifyCallback(signer, { ...body, job_complete: 1 }, options({ replayGuard: guard })),
     "schema",
   );
-  assertStrictEquals((await verifyCallback(body, options({ replayGuard: guard }))).replayChecked, true);
+  assertStrictEquals((await verifyCallback(signer, body, options({ replayGuard: guard }))).replayChecked, true);
 });
 
 test("verifyCallback() claims the pair once, for the rest of the tolerance window", async () => {
@@ -278,20 +299,20 @@ test("verifyCallback() claims the pair once, for the rest of the tolerance windo
     },
   };
   const body = await signedBody(result, T0);
-  await verifyCallback(body, options({ replayGuard: guard, now: at("2024-05-01T12:01:00.000Z") }));
+  await verifyCallback(signer, body, options({ replayGuard: guard, clock: at("2024-05-01T12:01:00.000Z") }));
   assertEquals(calls, [`claim pair:${T0} ${body.signature} 240`]);
-  await assertRejectsWithCode(() => verifyCallback(body, options({ replayGuard: guard })), "replayed");
+  await assertRejectsWithCode(() => verifyCallback(signer, body, options({ replayGuard: guard })), "replayed");
   // A timestamp in the future is remembered until it has left the window too; at least 1 s.
-  const ahead = await verifyCallback(await signedBody(result, "2024-05-01T12:02:00.000Z"), options());
+  const ahead = await verifyCallback(signer, await signedBody(result, "2024-05-01T12:02:00.000Z"), options());
   assertStrictEquals(ahead.replayTtlSeconds, 420);
-  const edge = await verifyCallback(body, options({ now: at("2024-05-01T12:05:00.000Z") }));
+  const edge = await verifyCallback(signer, body, options({ clock: at("2024-05-01T12:05:00.000Z") }));
   assertStrictEquals(edge.replayTtlSeconds, 1);
 });
 
 test("verifyCallback() with replayGuard false claims nothing and says so", async () => {
   const body = await signedBody(result, T0);
-  const first = await verifyCallback(body, options({ replayGuard: false }));
-  const second = await verifyCallback(body, options({ replayGuard: false }));
+  const first = await verifyCallback(signer, body, options({ replayGuard: false }));
+  const second = await verifyCallback(signer, body, options({ replayGuard: false }));
   assertStrictEquals(first.replayChecked, false);
   assertStrictEquals(second.replayChecked, false);
   assertStrictEquals(second.replayKey, first.replayKey);
@@ -299,8 +320,8 @@ test("verifyCallback() with replayGuard false claims nothing and says so", async
 
 test("verifyCallback() guards replays by default, shared across calls", async () => {
   const body = await signedBody(result);
-  await verifyCallback(body, { signer });
-  await assertRejectsWithCode(() => verifyCallback(body, { signer }), "replayed");
+  await verifyCallback(signer, body);
+  await assertRejectsWithCode(() => verifyCallback(signer, body), "replayed");
 });
 
 test("client.verifyCallback() keeps one replay guard per client", async () => {
@@ -316,7 +337,7 @@ test("verifyCallback() turns a failing guard store into replay_guard, with the c
   const down = new Error("connection refused");
   const guard: ReplayGuard = { claim: () => Promise.reject(down), release: () => Promise.resolve() };
   const error = await assertRejectsWithCode(
-    async () => verifyCallback(await signedBody(result, T0), options({ replayGuard: guard })),
+    async () => verifyCallback(signer, await signedBody(result, T0), options({ replayGuard: guard })),
     "replay_guard",
     /could not claim.*connection refused/,
   );
@@ -376,7 +397,7 @@ test("verifyCallback() accepts exactly 1 of 20 parallel deliveries through per-r
   const body = JSON.stringify(await signedBody(result, T0));
   const store = sharedStore(20);
   const outcomes = await Promise.allSettled(
-    Array.from({ length: 20 }, () => verifyCallback(post(body), options({ replayGuard: store.atomicGuard() }))),
+    Array.from({ length: 20 }, () => verifyCallback(signer, post(body), options({ replayGuard: store.atomicGuard() }))),
   );
   assertStrictEquals(outcomes.filter((o) => o.status === "fulfilled").length, 1);
   for (const o of outcomes) {
@@ -388,7 +409,10 @@ test("the same 20 deliveries through a get-then-set store are accepted more than
   const body = JSON.stringify(await signedBody(result, T0));
   const store = sharedStore(20);
   const outcomes = await Promise.allSettled(
-    Array.from({ length: 20 }, () => verifyCallback(post(body), options({ replayGuard: store.getThenSetGuard() }))),
+    Array.from(
+      { length: 20 },
+      () => verifyCallback(signer, post(body), options({ replayGuard: store.getThenSetGuard() })),
+    ),
   );
   assert(outcomes.filter((o) => o.status === "fulfilled").length > 1);
 });
@@ -402,7 +426,7 @@ test("createMemoryReplayGuard() lets exactly one of 200 parallel claims of a key
 
 test("createMemoryReplayGuard() forgets keys after their TTL or a release, and keeps at most maxEntries", async () => {
   let now = 0;
-  const guard = createMemoryReplayGuard({ maxEntries: 2, now: () => now });
+  const guard = createMemoryReplayGuard({ maxEntries: 2, clock: { now: () => now } });
   assertStrictEquals(await guard.claim("a", 10), true);
   assertStrictEquals(await guard.claim("a", 10), false);
   now = 9_999;
@@ -425,7 +449,7 @@ test("createMemoryReplayGuard() forgets keys after their TTL or a release, and k
 
 test("createMemoryReplayGuard() drops expired entries before live ones when full", async () => {
   let now = 0;
-  const guard = createMemoryReplayGuard({ maxEntries: 3, now: () => now });
+  const guard = createMemoryReplayGuard({ maxEntries: 3, clock: { now: () => now } });
   await guard.claim("short", 1);
   await guard.claim("long-1", 600);
   await guard.claim("long-2", 600);
@@ -464,8 +488,8 @@ test("verifyCallback() with confirm reports a forged body's changes and returns 
   const forged = await fake.buildCallback("job-1", {
     overrides: { ResultCode: "1012", ResultText: "ID Number Validated", Actions: { Verify_ID_Number: "Verified" } },
   });
-  const verified = await verifyCallback(forged, confirmOptions());
-  assertStrictEquals(verified.signature, "valid");
+  const verified = await verifyCallback(signer, forged, confirmOptions());
+  assertStrictEquals(Object.hasOwn(verified, "signature"), false);
   assertStrictEquals(verified.confirmed, true);
   assertEquals(verified.mismatches, [
     { path: "ResultCode", kind: "changed" },
@@ -506,13 +530,14 @@ test("verifyCallback() with confirm reports fields stripped from a rejected job'
   const { fake, confirmOptions } = fakeSmile();
   fake.addJob(rejectedJob);
   const { ResultCode: _c, ResultText: _t, Actions: _a, ...stripped } = await fake.buildCallback("job-1");
-  const verified = await verifyCallback(stripped, confirmOptions());
+  const verified = await verifyCallback(signer, stripped, confirmOptions());
   assertEquals(verified.mismatches, [
     { path: "ResultCode", kind: "missing" },
     { path: "ResultText", kind: "missing" },
     { path: "Actions", kind: "missing" },
   ]);
   const added = await verifyCallback(
+    signer,
     await fake.buildCallback("job-1", { overrides: { Verdict: "Approved" } }),
     confirmOptions(),
   );
@@ -524,12 +549,14 @@ test("verifyCallback() with confirm compares image_links without their per-reque
   fake.addJob(rejectedJob);
   const genuineLink = "https://fake-smile-id.invalid/images/job-1/selfie.jpg";
   const resigned = await verifyCallback(
+    signer,
     await fake.buildCallback("job-1", { overrides: { image_links: { selfie_image: `${genuineLink}?X-Amz-Sig=1` } } }),
     confirmOptions(),
   );
   assertEquals(resigned.mismatches, []);
   assertEquals(resigned.status?.imageLinks, { selfie_image: genuineLink }, "image links were asked for");
   const forged = await verifyCallback(
+    signer,
     await fake.buildCallback("job-1", {
       overrides: { image_links: { selfie_image: "https://attacker.example/selfie.jpg", id_card_image: "x" } },
     }),
@@ -547,6 +574,7 @@ test("verifyCallback() with confirm walks history entries, both ways", async () 
   const truth = (await fake.buildCallback("job-1", { envelope: "job_status" })).result as JsonObject;
   const { signature: _s, timestamp: _t, ...entry } = truth;
   const forged = await verifyCallback(
+    signer,
     await fake.buildCallback("job-1", {
       overrides: { history: [{ ...entry, ResultCode: "1012" }, { ...entry, ResultCode: "1012" }] },
     }),
@@ -557,12 +585,17 @@ test("verifyCallback() with confirm walks history entries, both ways", async () 
     { path: "history.1", kind: "added" },
   ]);
   const short = await verifyCallback(
+    signer,
     await fake.buildCallback("job-1", { overrides: { history: [] } }),
     confirmOptions(),
   );
   assertEquals(short.mismatches, [{ path: "history.0", kind: "missing" }]);
   assertEquals(
-    (await verifyCallback(await fake.buildCallback("job-1", { overrides: { history: [entry] } }), confirmOptions()))
+    (await verifyCallback(
+      signer,
+      await fake.buildCallback("job-1", { overrides: { history: [entry] } }),
+      confirmOptions(),
+    ))
       .mismatches,
     [],
   );
@@ -585,16 +618,16 @@ test("verifyCallback() with confirm keys the claim on Smile ID's answer: a forge
   const guard = createMemoryReplayGuard();
   const genuine = await fake.buildCallback("job-1");
   const forged = { ...genuine, ResultCode: "1012", ResultText: "ID Number Validated" };
-  const first = await verifyCallback(forged, confirmOptions({ replayGuard: guard }));
+  const first = await verifyCallback(signer, forged, confirmOptions({ replayGuard: guard }));
   assertStrictEquals(first.replayChecked, true);
   assert(typeof first.status?.result === "object");
   assertStrictEquals(first.status.result.resultCode, "1022", "the forged delivery processed the truth");
   await assertRejectsWithCode(
-    () => verifyCallback(genuine, confirmOptions({ replayGuard: guard })),
+    () => verifyCallback(signer, genuine, confirmOptions({ replayGuard: guard })),
     "replayed",
     /already accepted/,
   );
-  const again = await verifyCallback(genuine, confirmOptions({ replayGuard: false }));
+  const again = await verifyCallback(signer, genuine, confirmOptions({ replayGuard: false }));
   assertStrictEquals(again.replayKey, first.replayKey, "the same result has the same key whatever the body says");
   assertNotEquals(again.replayKey, `pair:${genuine.timestamp} ${genuine.signature}`);
 });
@@ -605,12 +638,15 @@ test("verifyCallback() with confirm: another job's old body under a fresh pair c
   fake.addJob({ userId: "user-2", jobId: "job-2" });
   const guard = createMemoryReplayGuard();
   const oldJob2 = await fake.buildCallback("job-2");
-  await verifyCallback(oldJob2, confirmOptions({ replayGuard: guard })); // job 2 was processed long ago
+  await verifyCallback(signer, oldJob2, confirmOptions({ replayGuard: guard })); // job 2 was processed long ago
   const genuine = await fake.buildCallback("job-1");
   const { signature: _s, timestamp: _t, ...oldBody } = oldJob2;
   const swapped: JsonObject = { ...oldBody, signature: genuine.signature!, timestamp: genuine.timestamp! };
-  await assertRejectsWithCode(() => verifyCallback(swapped, confirmOptions({ replayGuard: guard })), "replayed");
-  const processed = await verifyCallback(genuine, confirmOptions({ replayGuard: guard }));
+  await assertRejectsWithCode(
+    () => verifyCallback(signer, swapped, confirmOptions({ replayGuard: guard })),
+    "replayed",
+  );
+  const processed = await verifyCallback(signer, genuine, confirmOptions({ replayGuard: guard }));
   assertStrictEquals(processed.payload.jobId, "job-1", "the genuine job 1 result is not used up");
 });
 
@@ -635,9 +671,10 @@ test("verifyCallback() with confirm: a provisional and then a final result of on
 test("verifyCallback() ignores per-request fields of the answer in the key (timestamp, signature, image links, history)", async () => {
   const { fake, confirmOptions, clock } = fakeSmile();
   fake.addJob(rejectedJob);
-  const plain = await verifyCallback(await fake.buildCallback("job-1"), confirmOptions());
-  clock.now += 5000;
+  const plain = await verifyCallback(signer, await fake.buildCallback("job-1"), confirmOptions());
+  clock.advance(5000);
   const withExtras = await verifyCallback(
+    signer,
     await fake.buildCallback("job-1", { overrides: { history: [], image_links: {} } }),
     confirmOptions(),
   );
@@ -648,23 +685,26 @@ test("verifyCallback() with confirm processes a late genuine delivery as not fre
   const { fake, confirmOptions, clock } = fakeSmile();
   fake.addJob(rejectedJob);
   const genuine = await fake.buildCallback("job-1");
-  clock.now += 6 * 3_600_000; // human review took six hours
-  const late = await verifyCallback(genuine, confirmOptions());
+  clock.advance(6 * 3_600_000); // human review took six hours
+  const late = await verifyCallback(signer, genuine, confirmOptions());
   assertStrictEquals(late.fresh, false);
   assertStrictEquals(late.confirmed, true);
   assertStrictEquals(late.replayChecked, true);
   assertEquals(late.mismatches, []);
-  await assertRejectsWithCode(() => verifyCallback(genuine, confirmOptions({ confirm: false })), "stale_timestamp");
-  const early = await fake.buildCallback("job-1", { timestamp: new Date(clock.now + 3_600_000).toISOString() });
-  assertStrictEquals((await verifyCallback(early, confirmOptions({ replayGuard: false }))).fresh, false);
+  await assertRejectsWithCode(
+    () => verifyCallback(signer, genuine, confirmOptions({ confirm: false })),
+    "stale_timestamp",
+  );
+  const early = await fake.buildCallback("job-1", { timestamp: new Date(clock.now() + 3_600_000).toISOString() });
+  assertStrictEquals((await verifyCallback(signer, early, confirmOptions({ replayGuard: false }))).fresh, false);
   const unreadable = await fake.buildCallback("job-1", { timestamp: "teatime" });
-  assertStrictEquals((await verifyCallback(unreadable, confirmOptions({ replayGuard: false }))).fresh, false);
-  assertStrictEquals((await verifyCallback(genuine, confirmOptions({ toleranceSeconds: false }))).fresh, false);
+  assertStrictEquals((await verifyCallback(signer, unreadable, confirmOptions({ replayGuard: false }))).fresh, false);
+  assertStrictEquals((await verifyCallback(signer, genuine, confirmOptions({ toleranceSeconds: false }))).fresh, false);
 });
 
 test("verifyCallback() refuses confirm without a reader, and a body without ids to confirm", async () => {
   const body = await signedBody(result, T0);
-  await assertRejectsWithCode(() => verifyCallback(body, options({ confirm: true })), "invalid_argument");
+  await assertRejectsWithCode(() => verifyCallback(signer, body, options({ confirm: true })), "invalid_argument");
   const { fetch, queries } = smileWithStatus({ result });
   const client = createClient({ partnerId, apiKey, fetch });
   await assertRejectsWithCode(
@@ -713,14 +753,14 @@ test("verifyCallback() keeps Smile ID's status and Retry-After on confirm_failed
   fake.addJob(rejectedJob);
   fake.injectFault({ status: 503, retryAfter: 7 });
   const error = await assertRejectsWithCode(
-    async () => verifyCallback(await fake.buildCallback("job-1"), confirmOptions()),
+    async () => verifyCallback(signer, await fake.buildCallback("job-1"), confirmOptions()),
     "confirm_failed",
   );
   assertStrictEquals(error.status, 503);
   assertStrictEquals(error.retryAfterMs, 7000);
   fake.injectFault({ badSignature: true });
   const forgedAnswer = await assertRejectsWithCode(
-    async () => verifyCallback(await fake.buildCallback("job-1"), confirmOptions()),
+    async () => verifyCallback(signer, await fake.buildCallback("job-1"), confirmOptions()),
     "confirm_failed",
   );
   assertStrictEquals((forgedAnswer.cause as SmileIdError).code, "signature_mismatch");
@@ -747,7 +787,7 @@ test("verifyCallback() refuses a large streamed Request body without reading it 
     duplex: "half",
   } as RequestInit);
   await assertRejectsWithCode(
-    () => verifyCallback(request, options({ maxBodyBytes: 256 * 1024 })),
+    () => verifyCallback(signer, request, options({ maxBodyBytes: 256 * 1024 })),
     "payload_too_large",
   );
   assert(pulled <= 1024 * 1024, `read ${pulled} bytes`);
@@ -756,15 +796,15 @@ test("verifyCallback() refuses a large streamed Request body without reading it 
 
 test("verifyCallback() refuses oversized strings and byte arrays", async () => {
   const big = JSON.stringify({ ...(await signedBody(result, T0)), padding: "x".repeat(3000) });
-  await assertRejectsWithCode(() => verifyCallback(big, options({ maxBodyBytes: 2048 })), "payload_too_large");
+  await assertRejectsWithCode(() => verifyCallback(signer, big, options({ maxBodyBytes: 2048 })), "payload_too_large");
   await assertRejectsWithCode(
-    () => verifyCallback(new TextEncoder().encode(big), options({ maxBodyBytes: 2048 })),
+    () => verifyCallback(signer, new TextEncoder().encode(big), options({ maxBodyBytes: 2048 })),
     "payload_too_large",
   );
   // 1000 three-byte characters: 1000 UTF-16 units but 3000 bytes.
   const wide = JSON.stringify({ ...(await signedBody(result, T0)), padding: "€".repeat(1000) });
-  await assertRejectsWithCode(() => verifyCallback(wide, options({ maxBodyBytes: 2500 })), "payload_too_large");
-  assertStrictEquals((await verifyCallback(big, options({ maxBodyBytes: 8192 }))).signature, "valid");
+  await assertRejectsWithCode(() => verifyCallback(signer, wide, options({ maxBodyBytes: 2500 })), "payload_too_large");
+  assertStrictEquals((await verifyCallback(signer, big, options({ maxBodyBytes: 8192 }))).payload.jobId, "job-1");
 });
 
 test("verifyCallback() turns an upload that breaks off into body_unreadable, with the cause", async () => {
@@ -781,7 +821,11 @@ test("verifyCallback() turns an upload that breaks off into body_unreadable, wit
     "https://partner.example/cb",
     { method: "POST", body: stream, duplex: "half" } as RequestInit,
   );
-  const error = await assertRejectsWithCode(() => verifyCallback(request, options()), "body_unreadable", /broke off/);
+  const error = await assertRejectsWithCode(
+    () => verifyCallback(signer, request, options()),
+    "body_unreadable",
+    /broke off/,
+  );
   assertStrictEquals(error.cause, broken);
 });
 
@@ -789,7 +833,7 @@ test("verifyCallback() turns a Request whose body was already read into body_unr
   const request = post(JSON.stringify(await signedBody(result, T0)));
   await request.text();
   const error = await assertRejectsWithCode(
-    () => verifyCallback(request, options()),
+    () => verifyCallback(signer, request, options()),
     "body_unreadable",
     /already read/,
   );
@@ -798,13 +842,16 @@ test("verifyCallback() turns a Request whose body was already read into body_unr
 
 test("verifyCallback() rejects a body that is not JSON, or a JSON array, with unexpected_response", async () => {
   await assertRejectsWithCode(
-    () => verifyCallback(post("ResultCode=1012&signature=x"), options()),
+    () => verifyCallback(signer, post("ResultCode=1012&signature=x"), options()),
     "unexpected_response",
   );
-  await assertRejectsWithCode(() => verifyCallback("", options()), "unexpected_response");
-  await assertRejectsWithCode(() => verifyCallback(post("[1,2]"), options()), "unexpected_response");
-  await assertRejectsWithCode(() => verifyCallback([] as unknown as JsonObject, options()), "unexpected_response");
-  await assertRejectsWithCode(() => verifyCallback(42 as unknown as string, options()), "invalid_argument");
+  await assertRejectsWithCode(() => verifyCallback(signer, "", options()), "unexpected_response");
+  await assertRejectsWithCode(() => verifyCallback(signer, post("[1,2]"), options()), "unexpected_response");
+  await assertRejectsWithCode(
+    () => verifyCallback(signer, [] as unknown as JsonObject, options()),
+    "unexpected_response",
+  );
+  await assertRejectsWithCode(() => verifyCallback(signer, 42 as unknown as string, options()), "invalid_argument");
 });
 
 test("verifyCallback() schema errors name the field and the expected type, never a value of the body", async () => {
@@ -816,7 +863,7 @@ test("verifyCallback() schema errors name the field and the expected type, never
   ];
   for (const [i, shape] of bodies.entries()) {
     const error = await assertRejectsWithCode(
-      async () => verifyCallback(await signedBody(shape as JsonObject, T0), options()),
+      async () => verifyCallback(signer, await signedBody(shape as JsonObject, T0), options()),
       "schema",
     );
     assertMatch(error.message, /job_complete/);
@@ -833,7 +880,6 @@ test("verifyCallback() refuses bad options", async () => {
   const body = await signedBody(result, T0);
   for (
     const bad of [
-      {} as never,
       options({ toleranceSeconds: -1 }),
       options({ toleranceSeconds: "300" }),
       options({ maxBodyBytes: 0 }),
@@ -842,14 +888,56 @@ test("verifyCallback() refuses bad options", async () => {
       options({ replayGuard: {} }),
       options({ replayGuard: null }),
       options({ replayGuard: { seen: () => Promise.resolve(false), remember: () => Promise.resolve() } }),
-      options({ now: 5 }),
+      options({ clock: 5 }),
+      options({ clock: () => 0 }),
       options({ signal: "stop" }),
       // A clock that returns no number must not make every timestamp look fresh.
-      options({ now: () => Number.NaN }),
-      options({ now: () => "soon" }),
+      options({ clock: { now: () => Number.NaN } }),
+      options({ clock: { now: () => "soon" } }),
     ]
   ) {
-    await assertRejectsWithCode(() => verifyCallback(body, bad), "invalid_argument");
+    await assertRejectsWithCode(() => verifyCallback(signer, body, bad), "invalid_argument");
   }
-  await assertRejectsWithCode(() => verifyCallback(body, null as never), "invalid_argument");
+  await assertRejectsWithCode(() => verifyCallback(signer, body, null as never), "invalid_argument");
+});
+
+test("verifyCallback() is typed by confirm: a literal confirm: true gives a ConfirmedCallback, else the union", async () => {
+  const { fake, client } = fakeSmile();
+  fake.addJob(rejectedJob);
+  const confirmed = await verifyCallback(signer, await fake.buildCallback("job-1"), {
+    confirm: true,
+    reader: client,
+    replayGuard: false,
+  });
+  // `status` needs no check: ConfirmedCallback has it.
+  const status: JobStatus = confirmed.status;
+  assertStrictEquals(typeof status.result === "object" && status.result.resultCode, "1022");
+  const viaClient: ConfirmedCallback = await client.verifyCallback(await fake.buildCallback("job-1"), {
+    confirm: true,
+    replayGuard: false,
+  });
+  assertEquals(viaClient.mismatches, []);
+
+  const plain = await verifyCallback(signer, await signedBody(result, T0), options());
+  // @ts-expect-error a VerifiedCallback must be narrowed on `confirmed` before `status` is read
+  assertStrictEquals(plain.status, undefined);
+  if (!plain.confirmed) {
+    const unconfirmed: UnconfirmedCallback = plain;
+    // @ts-expect-error an UnconfirmedCallback has no status
+    assertStrictEquals(unconfirmed.status, undefined);
+  }
+  assertStrictEquals(plain.confirmed, false);
+});
+
+test("verifyCallback() takes the signer first and refuses anything else there, with a message that names it", async () => {
+  const body = await signedBody(result, T0);
+  // The order before 1.0: (input, { signer }). The body in the signer's place is refused at once.
+  const error = await assertRejectsWithCode(
+    () => verifyCallback(body as never, { signer } as never),
+    "invalid_argument",
+  );
+  assertMatch(error.message, /^Signer must be a Signer from createSigner, got an object with keys ResultCode, /);
+  await assertRejectsWithCode(() => verifyCallback(undefined as never, body), "invalid_argument");
+  // Options are optional now that the signer is an argument.
+  assertStrictEquals((await verifyCallback(signer, body, options())).payload.jobId, "job-1");
 });

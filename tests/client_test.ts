@@ -7,8 +7,10 @@ import {
   assertStrictEquals,
   assertStringIncludes,
 } from "@std/assert";
-import { createClient, createSigner, type FetchLike, getJobStatus } from "../mod.ts";
+import * as mod from "../mod.ts";
+import { createClient, createSigner, type FetchLike } from "../mod.ts";
 import { assertRejectsWithCode, assertThrowsWithCode } from "./_helpers.ts";
+import { createTestClock } from "../src/testing/mod.ts";
 
 const partnerId = "085";
 const apiKey = "client-test-secret-key-0123456789";
@@ -55,22 +57,23 @@ test("createClient().getJobStatus() calls the injected fetch as a free function"
   assertEquals(fake.thisValues, [undefined]);
 });
 
-test("createClient().getJobStatus() signs every call afresh", async () => {
+test("createClient().getJobStatus() signs every call afresh, at its clock's time less 1 ms", async () => {
   const fake = fakeFetch();
-  let clock = Date.parse("2024-01-01T00:00:00.000Z");
-  const realNow = Date.now;
-  Date.now = () => (clock += 1000);
-  try {
-    const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
-    await client.getJobStatus({ userId: "u", jobId: "j" });
-    await client.getJobStatus({ userId: "u", jobId: "j" });
-  } finally {
-    Date.now = realNow;
-  }
+  const clock = createTestClock("2024-01-01T00:00:00.000Z");
+  const client = createClient({ partnerId, apiKey, fetch: fake.fetch, clock });
+  assertStrictEquals(client.clock, clock);
+  await client.getJobStatus({ userId: "u", jobId: "j" });
+  clock.advance(1000);
+  await client.getJobStatus({ userId: "u", jobId: "j" });
   const [first, second] = fake.bodies;
   assert(first && second);
-  assertNotStrictEquals(first.timestamp, second.timestamp);
+  assertEquals([first.timestamp, second.timestamp], ["2023-12-31T23:59:59.999Z", "2024-01-01T00:00:00.999Z"]);
   assertNotStrictEquals(first.signature, second.signature);
+  assertThrowsWithCode(
+    () => createClient({ partnerId, apiKey, clock: { now: () => 0 } as never }),
+    "invalid_argument",
+    /^Option clock must be an object with a now method and a sleep method, got an object with keys now$/,
+  );
 });
 
 test("createClient().getJobStatus() maps a rejecting fetch to code transport", async () => {
@@ -205,14 +208,10 @@ test("createClient() holds no copy of the API key text", () => {
   assertStrictEquals(client.server, "https://testapi.smileidentity.com/v1");
 });
 
-test("getJobStatus() works as a plain function and rejects bad configuration", async () => {
-  const fake = fakeFetch("Done");
-  const status = await getJobStatus({ partnerId, apiKey, fetch: fake.fetch }, { userId: "u", jobId: "j" });
-  assertStrictEquals(status.result, "Done");
-  await assertRejectsWithCode(
-    () => getJobStatus({ partnerId: "", apiKey, fetch: fake.fetch }, { userId: "u", jobId: "j" }),
-    "invalid_argument",
-  );
+test("mod.ts exports no plumbing and no free getJobStatus: a query goes through a client", () => {
+  // A free getJobStatus(config, query) imported the key per call and invited waitForJobStatus(config, query).
+  for (const name of ["getJobStatus", "send"]) assertStrictEquals(name in mod, false, name);
+  assertStrictEquals(typeof mod.createClient, "function");
 });
 
 test("createClient().getJobStatus() names our field for the official SDKs' input names, before sending", async () => {

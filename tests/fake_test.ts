@@ -10,10 +10,21 @@ import {
   assertRejects,
   assertStrictEquals,
 } from "@std/assert";
-import { createClient, createSigner, type JsonObject, SmileIdError } from "../mod.ts";
-import { createFakeSmileId, type FakeSmileIdOptions } from "../src/testing/mod.ts";
+import {
+  createCallbackHandler,
+  createClient,
+  createMemoryReplayGuard,
+  createSigner,
+  describeResult,
+  type JobResult,
+  type JsonObject,
+  SmileIdError,
+  verifyCallback,
+  waitForJobStatus,
+} from "../mod.ts";
+import { answerJobStatus, answerTimestamp, type JobView } from "../src/testing/_protocol.ts";
+import { createFakeSmileId, type CreateFakeSmileIdOptions, createTestClock } from "../src/testing/mod.ts";
 import { assertRejectsWithCode, assertThrowsWithCode } from "./_helpers.ts";
-import docsExample from "./testdata/job-status-docs-example.json" with { type: "json" };
 
 const partnerId = "085";
 const apiKey = "fake-test-key";
@@ -21,7 +32,7 @@ const signer = createSigner({ partnerId, apiKey });
 const ENDPOINT = "http://127.0.0.1:8787/v1/job_status";
 const query = { userId: "user-1", jobId: "job-1" };
 
-function setup(options: Partial<FakeSmileIdOptions> = {}) {
+function setup(options: Partial<CreateFakeSmileIdOptions> = {}) {
   const fake = createFakeSmileId({ partnerId, apiKey, ...options });
   const client = createClient({ partnerId, apiKey, server: "http://127.0.0.1:8787/v1", fetch: fake.fetch });
   return { fake, client };
@@ -44,7 +55,7 @@ async function errorOf(response: Response): Promise<{ status: number; body: Json
   return { status: response.status, body: await response.json() };
 }
 
-test("createFakeSmileId() answers the documented example with the job's own ids", async () => {
+test("createFakeSmileId()'s default job is approved: ResultCode 1012, with the job's own ids", async () => {
   const { fake, client } = setup();
   fake.addJob(query);
   const status = await client.getJobStatus(query);
@@ -55,12 +66,11 @@ test("createFakeSmileId() answers the documented example with the job's own ids"
   assertStrictEquals(status.imageLinks, undefined, "image links only when asked for");
   const result = status.result;
   assert(typeof result === "object");
-  const expected = structuredClone(docsExample.result) as JsonObject;
-  expected.PartnerParams = { ...docsExample.result.PartnerParams, user_id: "user-1", job_id: "job-1" };
-  assertEquals(result.raw, expected);
-  assertStrictEquals(result.resultCode, "0810");
+  assertEquals([result.resultCode, result.resultText, result.isFinalResult], ["1012", "ID Number Validated", true]);
   assertStrictEquals(result.partnerParams?.userId, "user-1");
   assertStrictEquals(result.partnerParams?.jobId, "job-1");
+  const summary = describeResult(status);
+  assertEquals([summary.decision, summary.final], ["approved", true]);
 });
 
 test("createFakeSmileId() honours history and image_links", async () => {
@@ -74,7 +84,7 @@ test("createFakeSmileId() honours history and image_links", async () => {
   });
   const status = await client.getJobStatus({ ...query, includeHistory: true, includeImageLinks: true });
   assertStrictEquals(status.history?.length, 1);
-  assertStrictEquals(status.history?.[0]?.resultText, " Enroll User", "the documented history entry, as printed");
+  assertEquals(status.history?.[0]?.raw, (status.result as JobResult).raw, "the default history is [result]");
   assertStrictEquals(status.history?.[0]?.partnerParams?.jobId, "job-1");
   assertMatch(String(status.imageLinks?.selfie_image), /^https:\/\/fake-smile-id\.invalid\/images\/job-1\//);
 
@@ -89,8 +99,8 @@ test("createFakeSmileId() honours history and image_links", async () => {
 });
 
 test("createFakeSmileId() answers job_complete false until completesAfterMs has passed on its clock", async () => {
-  let clock = Date.parse("2024-05-01T10:00:00.000Z");
-  const { fake, client } = setup({ now: () => clock });
+  const clock = createTestClock(Date.parse("2024-05-01T10:00:00.000Z"));
+  const { fake, client } = setup({ clock });
   fake.addJob({ ...query, completesAfterMs: 3000 });
   const before = await client.getJobStatus({ ...query, includeHistory: true, includeImageLinks: true });
   assertStrictEquals(before.jobComplete, false);
@@ -98,9 +108,9 @@ test("createFakeSmileId() answers job_complete false until completesAfterMs has 
   assertStrictEquals(before.result, undefined);
   assertEquals(before.history, []);
   assertEquals(before.imageLinks, {});
-  clock += 2999;
+  clock.advance(2999);
   assertStrictEquals((await client.getJobStatus(query)).jobComplete, false);
-  clock += 1;
+  clock.advance(1);
   const after = await client.getJobStatus(query);
   assertStrictEquals(after.jobComplete, true);
   assertStrictEquals(after.jobSuccess, true);
@@ -117,13 +127,13 @@ test("completeJob() completes a job at once", async () => {
 });
 
 test("createFakeSmileId() signs each answer with a fresh timestamp from its clock", async () => {
-  let clock = Date.parse("2024-05-01T10:00:00.000Z");
-  const { fake } = setup({ now: () => clock });
+  const clock = createTestClock(Date.parse("2024-05-01T10:00:00.000Z"));
+  const { fake } = setup({ clock });
   fake.addJob(query);
   const first = await (await fake.fetch(post(await requestBody()))).json();
   assertStrictEquals(first.timestamp, "2024-05-01T10:00:00.000Z");
   assertStrictEquals(await signer.verify(first.timestamp, first.signature), true);
-  clock += 1500;
+  clock.advance(1500);
   const second = await (await fake.fetch(post(await requestBody()))).json();
   assertStrictEquals(second.timestamp, "2024-05-01T10:00:01.500Z");
   assertNotStrictEquals(second.signature, first.signature);
@@ -283,10 +293,10 @@ test("createFakeSmileId() answers 404 with code 2210 for an unknown job", async 
 });
 
 test("createFakeSmileId() creates unknown jobs on first query when autoCreateJobs is set", async () => {
-  let clock = 1_700_000_000_000;
-  const { client } = setup({ now: () => clock, autoCreateJobs: { completesAfterMs: 1000 } });
+  const clock = createTestClock(1_700_000_000_000);
+  const { client } = setup({ clock, autoCreateJobs: { completesAfterMs: 1000 } });
   assertStrictEquals((await client.getJobStatus(query)).jobComplete, false);
-  clock += 1000;
+  clock.advance(1000);
   assertStrictEquals((await client.getJobStatus(query)).jobComplete, true);
   await assertRejectsWithCode(() => client.getJobStatus({ userId: "other", jobId: "job-1" }), "http");
 });
@@ -368,12 +378,12 @@ test("injectFault() simulates network errors and latency, and clearFaults() drop
 });
 
 test("fake.requests logs every request, and onRequest sees each as it is answered", async () => {
-  let clock = 1_000;
+  const clock = createTestClock(1_000);
   const seen: number[] = [];
-  const { fake, client } = setup({ now: () => clock, onRequest: (record) => seen.push(record.status) });
+  const { fake, client } = setup({ clock, onRequest: (record) => seen.push(record.status) });
   fake.addJob({ ...query, completesAfterMs: 10 });
   await client.getJobStatus(query);
-  clock = 2_000;
+  clock.set(2_000);
   await client.getJobStatus(query);
   fake.injectFault({ status: 502 });
   await assertRejects(() => client.getJobStatus(query));
@@ -387,6 +397,12 @@ test("fake.requests logs every request, and onRequest sees each as it is answere
     status: 200,
     userId: "user-1",
     jobId: "job-1",
+    partnerId,
+    timestamp: String(fake.requests[0]?.body?.timestamp),
+    history: false,
+    imageLinks: false,
+    body: fake.requests[0]?.body,
+    signatureValid: true,
     smileCode: undefined,
     jobComplete: false,
     faulted: false,
@@ -415,8 +431,8 @@ test("addJob() validates its input and refuses a job id twice", () => {
 });
 
 test("sendCallback() posts the signed result to a handler the way Smile ID does", async () => {
-  let clock = Date.parse("2024-05-01T10:00:00.000Z");
-  const { fake } = setup({ now: () => clock });
+  const clock = createTestClock(Date.parse("2024-05-01T10:00:00.000Z"));
+  const { fake } = setup({ clock });
   fake.addJob(query);
   let received: { method: string; type: string | null; body: JsonObject } | undefined;
   const response = await fake.sendCallback("job-1", async (request) => {
@@ -430,10 +446,10 @@ test("sendCallback() posts the signed result to a handler the way Smile ID does"
   const { signature, timestamp, ...result } = received.body;
   assertStrictEquals(timestamp, "2024-05-01T10:00:00.000Z");
   assertStrictEquals(await signer.verify(timestamp, signature), true);
-  assertStrictEquals(result.ResultCode, "0810");
+  assertStrictEquals(result.ResultCode, "1012");
   assertEquals((result.PartnerParams as JsonObject).job_id, "job-1");
   assertStrictEquals("job_complete" in result, false, "a bare result, not a job-status answer");
-  clock += 1;
+  clock.advance(1);
   const again = await fake.buildCallback("job-1");
   assertStrictEquals(again.timestamp, "2024-05-01T10:00:00.001Z");
 });
@@ -481,8 +497,9 @@ test("sendCallback() posts to a URL through the given fetch without following re
 });
 
 test("sendCallback() and verifyCallback() agree: genuine accepted and confirmed, forgeries rejected", async () => {
-  let clock = Date.now() - 60_000;
-  const { fake, client } = setup({ now: () => (clock += 1000) }); // each callback gets its own timestamp
+  let time = Date.now() - 60_000;
+  // Each reading moves time on, so each callback gets its own timestamp.
+  const { fake, client } = setup({ clock: { now: () => (time += 1000), sleep: () => Promise.resolve() } });
   fake.addJob(query);
   const outcomes: string[] = [];
   const handler = async (request: Request) => {
@@ -502,7 +519,7 @@ test("sendCallback() and verifyCallback() agree: genuine accepted and confirmed,
   await fake.sendCallback("job-1", handler, { badSignature: true });
   await fake.sendCallback("job-1", handler, { timestamp: new Date(Date.now() - 3_600_000).toISOString() });
   await fake.sendCallback("job-1", handler, { envelope: "job_status" });
-  await fake.sendCallback("job-1", handler, { overrides: { ResultCode: "1012" } });
+  await fake.sendCallback("job-1", handler, { overrides: { ResultCode: "1022" } });
   assertEquals(outcomes, [
     "ok job-1 -",
     "ok job-1 -",
@@ -537,8 +554,8 @@ test("createFakeSmileId() accepts a request without Content-Type or with an empt
 });
 
 test("addJob({ missingZip: true }) answers Smile ID's 2314 with job_complete false and a string result", async () => {
-  let clock = Date.parse("2024-05-01T10:00:00.000Z");
-  const { fake, client } = setup({ now: () => clock });
+  const clock = createTestClock(Date.parse("2024-05-01T10:00:00.000Z"));
+  const { fake, client } = setup({ clock });
   fake.addJob({ ...query, missingZip: true });
   for (let i = 0; i < 2; i++) {
     const status = await client.getJobStatus(query);
@@ -546,26 +563,26 @@ test("addJob({ missingZip: true }) answers Smile ID's 2314 with job_complete fal
       [status.jobComplete, status.jobSuccess, status.code, status.result],
       [false, false, "2314", "No zip file received"],
     );
-    clock += 3_600_000; // never completes by itself
+    clock.advance(3_600_000); // never completes by itself
   }
   fake.completeJob("job-1");
   const done = await client.getJobStatus(query);
   assertEquals([done.jobComplete, done.code], [true, "2302"]);
   fake.addJob({ userId: "user-2", jobId: "job-2", missingZip: true, completesAfterMs: 1000 });
   assertStrictEquals((await client.getJobStatus({ userId: "user-2", jobId: "job-2" })).code, "2314");
-  clock += 1000;
+  clock.advance(1000);
   assertStrictEquals((await client.getJobStatus({ userId: "user-2", jobId: "job-2" })).jobComplete, true);
   // deno-lint-ignore no-explicit-any
   assertThrowsWithCode(() => fake.addJob({ userId: "u", jobId: "j", missingZip: "yes" as any }), "invalid_argument");
 });
 
 test("addJob({ appearsAfterMs }) answers like an unknown job (404, 2210) until the job appears", async () => {
-  let clock = Date.parse("2024-05-01T10:00:00.000Z");
-  const { fake, client } = setup({ now: () => clock });
+  const clock = createTestClock(Date.parse("2024-05-01T10:00:00.000Z"));
+  const { fake, client } = setup({ clock });
   fake.addJob({ ...query, appearsAfterMs: 2000 });
   const error = await assertRejectsWithCode(() => client.getJobStatus(query), "http");
   assertEquals([error.status, error.smileCode], [404, "2210"]);
-  clock += 2000;
+  clock.advance(2000);
   assertStrictEquals((await client.getJobStatus(query)).jobComplete, true);
   fake.addJob({ userId: "user-2", jobId: "job-2", appearsAfterMs: 60_000 });
   fake.completeJob("job-2");
@@ -575,10 +592,255 @@ test("addJob({ appearsAfterMs }) answers like an unknown job (404, 2210) until t
 
 test("createFakeSmileId() never answers with the request's own timestamp", async () => {
   const at = Date.parse("2024-05-01T10:00:00.000Z");
-  const { fake } = setup({ now: () => at });
+  const { fake } = setup({ clock: createTestClock(at) });
   fake.addJob(query);
   const sent = await signer.sign(new Date(at));
   const answer = await (await fake.fetch(post(await requestBody({ ...sent })))).json();
   assertStrictEquals(answer.timestamp, "2024-05-01T10:00:00.001Z");
   assertStrictEquals(await signer.verify(answer.timestamp, answer.signature), true);
+});
+
+// --- jobs that change, requests as sent, one clock, the protocol alone -------------------------
+
+test("updateJob() turns a provisional result final: the next answer and later callbacks carry it", async () => {
+  const clock = createTestClock("2024-05-01T10:00:00.000Z");
+  const { fake, client } = setup({ clock });
+  fake.addJob({ ...query, result: { ResultCode: "0814", ResultText: "Provisional Enroll - Under Review" } });
+  const before = await client.getJobStatus({ ...query, includeHistory: true });
+  assertStrictEquals(describeResult(before).decision, "provisional");
+  const early = await fake.buildCallback("job-1");
+  assertStrictEquals(early.ResultCode, "0814");
+
+  clock.advance(3_600_000); // human review took an hour
+  fake.updateJob("user-1", "job-1", { result: { ResultCode: "1012", ResultText: "ID Number Validated" } });
+  const after = await client.getJobStatus({ ...query, includeHistory: true });
+  assertStrictEquals(describeResult(after).decision, "approved");
+  assertStrictEquals((after.result as JobResult).partnerParams?.jobId, "job-1", "ids added to the new result");
+  assertEquals(after.history?.map((entry) => entry.resultCode), ["0814", "1012"], "each result the job had");
+  const late = await fake.buildCallback("job-1");
+  assertEquals([late.ResultCode, late.timestamp], ["1012", "2024-05-01T11:00:00.000Z"]);
+  const verified = await client.verifyCallback(late, { confirm: true, replayGuard: false });
+  assertStrictEquals(describeResult(verified.status).decision, "approved");
+  assertEquals(verified.mismatches, []);
+});
+
+test("updateJob() changes completion, success, code, history and image links, and checks its input", async () => {
+  const { fake, client } = setup();
+  fake.addJob(query);
+  fake.updateJob("user-1", "job-1", { jobComplete: false });
+  const pending = await client.getJobStatus(query);
+  assertEquals([pending.jobComplete, pending.result], [false, undefined]);
+  fake.updateJob("user-1", "job-1", {
+    jobComplete: true,
+    jobSuccess: false,
+    code: "2303",
+    history: [{ ResultCode: "1022" }],
+    imageLinks: { selfie_image: "https://example.invalid/new.jpg" },
+  });
+  const done = await client.getJobStatus({ ...query, includeHistory: true, includeImageLinks: true });
+  assertEquals([done.jobComplete, done.jobSuccess, done.code], [true, false, "2303"]);
+  assertEquals(done.history?.map((entry) => entry.resultCode), ["1022"]);
+  assertEquals(done.imageLinks, { selfie_image: "https://example.invalid/new.jpg" });
+
+  assertThrowsWithCode(
+    () => fake.updateJob("user-1", "no-such-job", { jobComplete: true }),
+    "invalid_argument",
+    /^The fake has no job with user id "user-1" and job id "no-such-job"; add it with addJob first$/,
+  );
+  assertThrowsWithCode(
+    () => fake.updateJob("another-user", "job-1", { jobComplete: true }),
+    "invalid_argument",
+    /no job with user id "another-user" and job id "job-1"/,
+  );
+  assertThrowsWithCode(
+    () => fake.updateJob("user-1", "job-1", { jobSuccess: "yes" as unknown as boolean, code: "9999" }),
+    "invalid_argument",
+    /^Option jobSuccess must be a boolean, got "yes"$/,
+  );
+  assertStrictEquals((await client.getJobStatus(query)).code, "2303", "a refused update changes nothing");
+});
+
+test("fake.requests records the flags, ids, timestamp, body and signature check of what was sent", async () => {
+  const clock = createTestClock("2024-05-01T10:00:00.000Z");
+  const { fake, client } = setup({ clock });
+  fake.addJob(query);
+  await client.getJobStatus({ ...query, includeHistory: true });
+  clock.advance(1000);
+  await client.getJobStatus({ ...query, includeImageLinks: true });
+  const [first, second] = fake.requests;
+  assertEquals([first?.history, first?.imageLinks, second?.history, second?.imageLinks], [true, false, false, true]);
+  assertEquals([first?.at, second?.at], [
+    Date.parse("2024-05-01T10:00:00.000Z"),
+    Date.parse("2024-05-01T10:00:01.000Z"),
+  ]);
+  assertEquals([first?.userId, first?.jobId, first?.partnerId, first?.signatureValid], [
+    "user-1",
+    "job-1",
+    "085",
+    true,
+  ]);
+  assertExists(first?.body);
+  assertEquals(first.body.history, true);
+  assertStrictEquals(first.timestamp, first.body.timestamp);
+  assertStrictEquals(await signer.verify(first.timestamp!, first.body.signature), true);
+
+  fake.clearRequests();
+  await fake.fetch(post(await requestBody({ signature: "forged", image_links: "true" })));
+  await fake.fetch(post(await requestBody({ partner_id: "999" })));
+  await fake.fetch(post({ user_id: "u" }));
+  await fake.fetch(post("not json"));
+  const [forged, otherPartner, missing, garbage] = fake.requests;
+  assertEquals([forged?.status, forged?.signatureValid, forged?.imageLinks], [401, false, true]);
+  assertEquals([otherPartner?.partnerId, otherPartner?.signatureValid], ["999", false]);
+  assertEquals([missing?.status, missing?.userId, missing?.signatureValid, missing?.body], [400, "u", undefined, {
+    user_id: "u",
+  }]);
+  assertEquals([garbage?.status, garbage?.body, garbage?.history], [400, undefined, undefined]);
+
+  fake.injectFault({ status: 503 });
+  await assertRejects(() => client.getJobStatus(query));
+  assertEquals([fake.requests[4]?.faulted, fake.requests[4]?.body], [true, undefined], "a fault answers unread");
+});
+
+test("createTestClock() moves only when told: sleep advances at once, abort rejects, bad input is refused", async () => {
+  const clock = createTestClock("2024-05-01T12:00:00Z");
+  assertStrictEquals(clock.now(), Date.parse("2024-05-01T12:00:00Z"));
+  const started = Date.now();
+  await clock.sleep(86_400_000);
+  assertLessOrEqual(Date.now() - started, 1000, "a day's sleep takes no real time");
+  assertStrictEquals(new Date(clock.now()).toISOString(), "2024-05-02T12:00:00.000Z");
+  assertStrictEquals(clock.advance(500), Date.parse("2024-05-02T12:00:00.500Z"));
+  assertStrictEquals(clock.set(new Date(0)), 0);
+  assertStrictEquals(clock.set(1000), 1000);
+
+  const controller = new AbortController();
+  controller.abort(new Error("stop"));
+  await assertRejects(() => clock.sleep(10, controller.signal), Error, "stop");
+  assertStrictEquals(clock.now(), 1000, "an already aborted sleep does not move time");
+  const late = new AbortController();
+  const sleeping = clock.sleep(10, late.signal);
+  late.abort(new Error("left"));
+  await assertRejects(() => sleeping, Error, "left");
+
+  assertGreater(createTestClock().now(), started - 1, "without start: the real time of the call");
+  assertThrowsWithCode(() => createTestClock("soon"), "invalid_argument", /^The start time must be .*, got "soon"$/);
+  assertThrowsWithCode(() => clock.advance(-1), "invalid_argument", /^The time to advance must be/);
+  assertThrowsWithCode(() => clock.set(Number.NaN), "invalid_argument", /^The time must be/);
+  await assertRejectsWithCode(() => clock.sleep(Number.NaN), "invalid_argument", /^The sleep time must be/);
+});
+
+test("one TestClock drives the fake, waitForJobStatus, verifyCallback and the handler together", async () => {
+  const clock = createTestClock("2024-05-01T10:00:00.000Z");
+  const fake = createFakeSmileId({ partnerId, apiKey, clock });
+  assertStrictEquals(fake.clock, clock);
+  fake.addJob({ ...query, completesAfterMs: 10 * 60_000 }); // ten minutes of virtual processing
+  const client = createClient({ partnerId, apiKey, server: "http://127.0.0.1:8787/v1", fetch: fake.fetch, clock });
+  assertStrictEquals(client.clock, clock);
+
+  const started = Date.now();
+  const status = await client.waitForJobStatus(query, { timeoutMs: 20 * 60_000, random: () => 0 });
+  assertStrictEquals(status.jobComplete, true);
+  assertLessOrEqual(Date.now() - started, 5000, "ten virtual minutes took no real wait");
+  assertGreater(clock.now(), Date.parse("2024-05-01T10:10:00.000Z") - 1);
+  assertStrictEquals(fake.requests.at(-1)?.at, clock.now(), "the fake saw the same time");
+  const sent = fake.requests.at(-1)?.timestamp;
+  assertStrictEquals(Date.parse(sent!), clock.now() - 1, "the client signed on the clock too");
+
+  // The free functions take the same object.
+  const polled = await waitForJobStatus(client, query, { clock });
+  assertStrictEquals(polled.jobComplete, true);
+  const body = await fake.buildCallback("job-1");
+  const verified = await verifyCallback(client.signer, body, { clock, replayGuard: false });
+  assertStrictEquals(verified.fresh, true);
+  clock.advance(301_000); // past the 300 s window, on every part at once
+  await assertRejectsWithCode(
+    () => verifyCallback(client.signer, body, { clock, replayGuard: false }),
+    "stale_timestamp",
+  );
+
+  // A handler on the client runs on the client's clock by default, its memory guard included.
+  const outcomes: string[] = [];
+  const handler = createCallbackHandler({
+    client,
+    onCallback: (callback) => void outcomes.push(callback.payload.jobId ?? ""),
+  });
+  assertStrictEquals((await fake.sendCallback("job-1", handler)).status, 200);
+  assertStrictEquals((await fake.sendCallback("job-1", handler)).status, 200, "a redelivery is answered, not run");
+  assertEquals(outcomes, ["job-1"]);
+});
+
+test("a fake without a clock runs on the system clock, so served to a real client it works as before", async () => {
+  const { fake, client } = setup();
+  assertLessOrEqual(Math.abs(fake.clock.now() - Date.now()), 1000);
+  fake.addJob({ ...query, completesAfterMs: 50 });
+  assertStrictEquals((await client.getJobStatus(query)).jobComplete, false);
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assertStrictEquals((await client.getJobStatus(query)).jobComplete, true);
+  const verified = await client.verifyCallback(await fake.buildCallback("job-1"), { replayGuard: false });
+  assertStrictEquals(verified.fresh, true);
+});
+
+test("every clock option refuses the old now function with one message", async () => {
+  const old = () => 0;
+  const message = /^Option clock must be an object with a now method/;
+  assertThrowsWithCode(
+    () => createFakeSmileId({ partnerId, apiKey, clock: old as never }),
+    "invalid_argument",
+    message,
+  );
+  assertThrowsWithCode(() => createClient({ partnerId, apiKey, clock: old as never }), "invalid_argument", message);
+  assertThrowsWithCode(() => createMemoryReplayGuard({ clock: old as never }), "invalid_argument", message);
+  const { client } = setup();
+  assertThrowsWithCode(
+    () => createCallbackHandler({ client, onCallback: () => {}, clock: old as never }),
+    "invalid_argument",
+    /^Option clock must be an object with a now method, got a function$/,
+  );
+  await assertRejectsWithCode(
+    () => verifyCallback(signer, "{}", { clock: { later: 1 } as never }),
+    "invalid_argument",
+    /^Option clock must be an object with a now method, got an object with keys later$/,
+  );
+  await assertRejectsWithCode(
+    () => waitForJobStatus(client, query, { clock: { now: () => 0 } as never }),
+    "invalid_argument",
+    /^Option clock must be an object with a now method and a sleep method/,
+  );
+});
+
+test("answerJobStatus() is the protocol alone: a request and a job lookup in, the unsigned answer out", async () => {
+  const seen: string[] = [];
+  const context = {
+    endpoint: "/v1/job_status",
+    signer,
+    lookup: (userId: string, jobId: string): JobView | undefined => {
+      seen.push(`${userId}/${jobId}`);
+      return jobId !== "job-1" ? undefined : {
+        userId,
+        result: { ResultCode: "1012" },
+        jobSuccess: true,
+        code: "2302",
+        history: [],
+        imageLinks: {},
+        missingZip: false,
+        visible: true,
+        complete: true,
+      };
+    },
+  };
+  const ok = await answerJobStatus(post(await requestBody({ history: "true" })), context);
+  assertEquals([ok.status, ok.jobComplete, ok.body], [200, true, {
+    job_complete: true,
+    job_success: true,
+    code: "2302",
+    result: { ResultCode: "1012" },
+    history: [],
+  }]);
+  assertEquals([ok.facts.history, ok.facts.signatureValid], [true, true]);
+  const unknown = await answerJobStatus(post(await requestBody({ job_id: "job-2" })), context);
+  assertEquals([unknown.status, unknown.body.code], [404, "2210"]);
+  const forged = await answerJobStatus(post(await requestBody({ signature: "x" })), context);
+  assertEquals([forged.status, forged.body.code, forged.facts.signatureValid], [401, "2205", false]);
+  assertEquals(seen, ["user-1/job-1", "user-1/job-2"], "jobs are looked up only for signed requests");
+  assertStrictEquals(answerTimestamp(0, "1970-01-01T00:00:00.000Z"), "1970-01-01T00:00:00.001Z");
 });

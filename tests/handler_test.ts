@@ -3,19 +3,18 @@
 import { test } from "node:test";
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "@std/assert";
 import {
-  type CallbackHandlerOptions,
   classifyCallbackError,
   type ConfirmedCallback,
   createCallbackHandler,
+  type CreateCallbackHandlerOptions,
   createClient,
   createMemoryReplayGuard,
   type JobStatus,
   type JsonObject,
   type ReplayGuard,
   SmileIdError,
-  type VerifiedCallback,
 } from "../mod.ts";
-import { createFakeSmileId } from "../src/testing/mod.ts";
+import { createFakeSmileId, createTestClock } from "../src/testing/mod.ts";
 
 const partnerId = "085";
 const apiKey = "handler-test-secret-key-0123456789";
@@ -32,9 +31,9 @@ const rejected = {
  * One fake Smile ID on a virtual clock, a client that asks it, and a handler around
  * `onCallback`, which records what it was given. `smileDown` makes the client's fetch throw.
  */
-function setup<Confirm extends boolean = true>(extra: Partial<CallbackHandlerOptions<Confirm>> = {}) {
-  const clock = { now: T0 };
-  const fake = createFakeSmileId({ partnerId, apiKey, now: () => clock.now });
+function setup<Confirm extends boolean = true>(extra: Partial<CreateCallbackHandlerOptions<Confirm>> = {}) {
+  const clock = createTestClock(T0);
+  const fake = createFakeSmileId({ partnerId, apiKey, clock });
   fake.addJob({ userId: "user-1", jobId: "job-1", jobSuccess: false, result: rejected });
   fake.addJob({ userId: "user-2", jobId: "job-2" });
   const state = { smileDown: false, fail: 0 };
@@ -43,15 +42,16 @@ function setup<Confirm extends boolean = true>(extra: Partial<CallbackHandlerOpt
     apiKey,
     fetch: (input, init) => state.smileDown ? Promise.reject(new TypeError("network down")) : fake.fetch(input, init),
   });
-  const processed: VerifiedCallback[] = [];
+  // Most tests confirm; the few with confirm: false read only what both halves of the union have.
+  const processed: ConfirmedCallback[] = [];
   const rejections: SmileIdError[] = [];
-  const guard = createMemoryReplayGuard({ now: () => clock.now });
+  const guard = createMemoryReplayGuard({ clock });
   const handler = createCallbackHandler<Confirm>({
     client,
     replayGuard: guard,
-    now: () => clock.now,
+    clock,
     onCallback: (callback) => {
-      processed.push(callback);
+      processed.push(callback as ConfirmedCallback);
       if (state.fail > 0) {
         state.fail--;
         throw new Error("database unavailable");
@@ -59,7 +59,7 @@ function setup<Confirm extends boolean = true>(extra: Partial<CallbackHandlerOpt
     },
     onRejected: (error) => void rejections.push(error),
     ...extra,
-  } as CallbackHandlerOptions<Confirm>);
+  } as CreateCallbackHandlerOptions<Confirm>);
   const post = (body: unknown, init: RequestInit = {}) =>
     handler(
       new Request("https://partner.example/smile/callback", {
@@ -105,9 +105,23 @@ test("createCallbackHandler() answers a callback already processed with 200 and 
 
 test("createCallbackHandler() types onCallback's argument by confirm", () => {
   const client = createClient({ partnerId, apiKey });
-  // Compile-time checks: with confirm (the default) `status` is a JobStatus; without it, optional.
+  // Compile-time checks: with confirm (the default) `status` is a JobStatus; without it, absent;
+  // with a confirm known only at run time, `confirmed` tells which.
   createCallbackHandler({ client, onCallback: (callback) => callback.status.jobComplete });
-  createCallbackHandler({ client, confirm: false, onCallback: (callback) => callback.status?.jobComplete });
+  createCallbackHandler({ client, confirm: true, onCallback: (callback) => callback.mismatches.length });
+  createCallbackHandler({
+    client,
+    confirm: false,
+    // @ts-expect-error an UnconfirmedCallback has no status: only the body's claims
+    onCallback: (callback) => callback.status,
+  });
+  createCallbackHandler({ client, confirm: false, onCallback: (callback) => callback.payload.result });
+  const confirm = Math.random() < 2 as boolean;
+  createCallbackHandler({
+    client,
+    confirm,
+    onCallback: (callback) => callback.confirmed ? callback.status.jobComplete : callback.payload.jobId,
+  });
   assertThrows(() => createCallbackHandler({ client, onCallback: "save" as never }), SmileIdError);
 });
 
@@ -160,7 +174,7 @@ test("createCallbackHandler(): a provisional and then a final result of one job 
   const early = await fake.buildCallback("job-3");
   assertStrictEquals((await post(early)).status, 200);
   assertStrictEquals(processed[0]!.status?.jobComplete, false);
-  clock.now += 10_000;
+  clock.advance(10_000);
   const final = await fake.buildCallback("job-3");
   assertStrictEquals((await post(final)).status, 200);
   assertStrictEquals((await post(early)).status, 200);
@@ -172,13 +186,13 @@ test("createCallbackHandler(): a provisional and then a final result of one job 
 test("createCallbackHandler() with confirm processes a late genuine delivery (fresh: false); without confirm answers 401", async () => {
   const confirmed = setup();
   const genuine = await confirmed.fake.buildCallback("job-1");
-  confirmed.clock.now += 3 * 3_600_000; // human review
+  confirmed.clock.advance(3 * 3_600_000); // human review
   assertEquals(await answer(await confirmed.post(genuine)), [200, { ok: true, code: "processed" }]);
   assertStrictEquals(confirmed.processed[0]!.fresh, false);
 
   const bare = setup({ confirm: false });
   const old = await bare.fake.buildCallback("job-1");
-  bare.clock.now += 3 * 3_600_000;
+  bare.clock.advance(3 * 3_600_000);
   assertEquals(await answer(await bare.post(old)), [401, { ok: false, code: "stale_timestamp" }]);
   assertEquals(bare.processed, []);
   assertEquals(bare.rejections.map((e) => e.code), ["stale_timestamp"]);
@@ -255,11 +269,11 @@ test("createCallbackHandler(): after a crash while onCallback ran, the lease lap
   const verified = await createClient({ partnerId, apiKey, fetch: fake.fetch }).verifyCallback(genuine, {
     confirm: true,
     replayGuard: false,
-    now: () => clock.now,
+    clock,
   });
   assertStrictEquals(await guard.claim(`${verified.replayKey}:lease`, 60), true);
   assertStrictEquals((await post(genuine)).status, 409);
-  clock.now += 60_000;
+  clock.advance(60_000);
   assertEquals(await answer(await post(genuine)), [200, { ok: true, code: "processed" }]);
   assertStrictEquals(processed.length, 1);
 });

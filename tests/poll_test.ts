@@ -1,19 +1,19 @@
 import { test } from "node:test";
 import { assert, assertEquals, assertGreater, assertInstanceOf, assertRejects, assertStrictEquals } from "@std/assert";
 import {
+  type Clock,
   createClient,
   createSigner,
   type FetchLike,
   type JobStatus,
   type JobStatusReader,
   type JsonObject,
-  type PollClock,
   pollDelays,
   type PollProgress,
   SmileIdError,
   type SmileIdErrorCode,
   waitForJobStatus,
-  type WaitOptions,
+  type WaitForJobStatusOptions,
 } from "../mod.ts";
 import { createFakeSmileId } from "../src/testing/mod.ts";
 import { assertRejectsWithCode, assertThrowsWithCode } from "./_helpers.ts";
@@ -28,7 +28,7 @@ const noJitter = () => 0;
 function virtualClock() {
   let time = 1_000_000;
   const sleeps: number[] = [];
-  const clock: PollClock = {
+  const clock: Clock = {
     now: () => time,
     sleep: (ms) => {
       sleeps.push(ms);
@@ -129,7 +129,8 @@ test("waitForJobStatus() rejects with code timeout carrying the last status and 
     /4 attempts/,
   );
   assertStrictEquals(error.attempts, 4);
-  const last = error.lastStatus as JobStatus;
+  const last: JobStatus | undefined = error.lastStatus; // typed: no cast needed
+  assert(last !== undefined);
   assertStrictEquals(last.jobComplete, false);
   assertStrictEquals(last.result, "No zip uploaded");
   // The last wait is cut to what is left of the deadline.
@@ -165,7 +166,7 @@ test("waitForJobStatus() cuts a request in flight at the deadline", async () => 
     "timeout",
   );
   assertStrictEquals(error.attempts, 2);
-  assertStrictEquals((error.lastStatus as JobStatus).jobComplete, false);
+  assertStrictEquals(error.lastStatus?.jobComplete, false);
   assertInstanceOf(error.cause, SmileIdError);
   assertStrictEquals(error.cause.code, "timeout");
   assertStrictEquals(bodies.length, 2);
@@ -201,7 +202,7 @@ test("waitForJobStatus() rejects with code aborted when aborted while waiting, l
     "aborted",
   );
   assertStrictEquals(error.attempts, 1);
-  assertStrictEquals((error.lastStatus as JobStatus).jobComplete, false);
+  assertStrictEquals(error.lastStatus?.jobComplete, false);
   assertStrictEquals(bodies.length, 1);
   assert(Date.now() - started < 2000);
 });
@@ -376,7 +377,7 @@ test("waitForJobStatus() refuses bad options before sending anything", async () 
       { requestTimeoutMs: Number.NaN },
       { onProgress: "yes" as unknown as () => void },
       { signal: {} as AbortSignal },
-      { clock: {} as PollClock },
+      { clock: {} as Clock },
       { clock: { now: () => Number.NaN, sleep: () => Promise.resolve() } },
       { random: 0.5 as unknown as () => number },
     ]
@@ -390,7 +391,7 @@ test("waitForJobStatus() refuses bad options before sending anything", async () 
   }
   await assertRejectsWithCode(() => waitForJobStatus({} as JobStatusReader, query), "invalid_argument");
   await assertRejectsWithCode(
-    () => waitForJobStatus(client, query, null as unknown as WaitOptions),
+    () => waitForJobStatus(client, query, null as unknown as WaitForJobStatusOptions),
     "invalid_argument",
   );
   assertStrictEquals(bodies.length, 0);
@@ -399,7 +400,7 @@ test("waitForJobStatus() refuses bad options before sending anything", async () 
 test("waitForJobStatus() ends with code timeout when the clock stops returning numbers", async () => {
   let calls = 0;
   let time = 0;
-  const clock: PollClock = {
+  const clock: Clock = {
     now: () => (calls >= 2 ? Number.NaN : time),
     sleep: (ms) => Promise.resolve(void (time += ms)),
   };
@@ -444,7 +445,7 @@ test("waitForJobStatus() never retries HTTP 429 with Smile ID's code 2222 (an ID
 
 test("waitForJobStatus() polls a job that is not found yet until it appears, within notFoundGraceMs", async () => {
   const { clock, sleeps } = virtualClock();
-  const fake = createFakeSmileId({ partnerId, apiKey, now: clock.now });
+  const fake = createFakeSmileId({ partnerId, apiKey, clock });
   fake.addJob({ ...query, appearsAfterMs: 4000, completesAfterMs: 7000 });
   const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
   const progress: PollProgress[] = [];
@@ -461,7 +462,7 @@ test("waitForJobStatus() polls a job that is not found yet until it appears, wit
 test("waitForJobStatus() ends on not found once notFoundGraceMs has passed, or at once with 0", async () => {
   for (const [grace, attempts] of [[0, 1], [5000, 3], [undefined, 11]] as const) {
     const { clock } = virtualClock();
-    const fake = createFakeSmileId({ partnerId, apiKey, now: clock.now });
+    const fake = createFakeSmileId({ partnerId, apiKey, clock });
     const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
     const error = await assertRejectsWithCode(
       () =>
@@ -502,14 +503,15 @@ test("waitForJobStatus() does not take a 404 for not found yet once a status was
 
 test("waitForJobStatus() keeps polling a job answered with code 2314 until the deadline", async () => {
   const { clock } = virtualClock();
-  const fake = createFakeSmileId({ partnerId, apiKey, now: clock.now });
+  const fake = createFakeSmileId({ partnerId, apiKey, clock });
   fake.addJob({ ...query, missingZip: true });
   const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
   const error = await assertRejectsWithCode(
     () => waitForJobStatus(client, query, { clock, timeoutMs: 20_000 }),
     "timeout",
   );
-  const last = error.lastStatus as JobStatus;
+  const last: JobStatus | undefined = error.lastStatus; // typed: no cast needed
+  assert(last !== undefined);
   assertEquals([last.jobComplete, last.code, last.result], [false, "2314", "No zip file received"]);
   assertGreater(fake.requests.length, 3);
 });

@@ -8,6 +8,19 @@ import { assertThrowsWithCode } from "./_helpers.ts";
 const signed = { signature: "XxThLHZy2ij1WINkqNEPgzVs9RvUDHWlebDYzprqS74=", timestamp: "2023-02-13T15:07:42.214Z" };
 const base = { server: "sandbox", partnerId: "085", userId: "user-1", jobId: "job-1", signed } as const;
 
+/** Asserts that `base` with each override is refused with code invalid_argument and a matching message. */
+function assertRefused(cases: ReadonlyArray<readonly [Record<string, unknown>, RegExp]>): void {
+  for (const [override, message] of cases) {
+    assertThrowsWithCode(
+      // deno-lint-ignore no-explicit-any
+      () => buildJobStatusRequest({ ...base, ...override } as any),
+      "invalid_argument",
+      message,
+      JSON.stringify(override),
+    );
+  }
+}
+
 test("buildJobStatusRequest() builds the documented POST with JSON headers", async () => {
   const request = buildJobStatusRequest(base);
   assertStrictEquals(request.method, "POST");
@@ -51,22 +64,14 @@ test("buildJobStatusRequest() refuses empty or non-string ids", () => {
     [{ userId: -1 }, /User id must be a non-empty string or a non-negative integer, got -1/],
     [{ userId: 2 ** 53 }, /User id must be a non-empty string or a non-negative integer, got 9007199254740992/],
     [{ jobId: undefined }, /Job id must be a non-empty string or a non-negative integer, got undefined/],
-    [{ jobId: Number.NaN }, /Job id must be a non-empty string or a non-negative integer, got null/],
+    [{ jobId: Number.NaN }, /Job id must be a non-empty string or a non-negative integer, got NaN/],
     [{ partnerId: 85 }, /Partner id must be a non-empty string, got 85/],
     [{ includeHistory: "true" }, /Option includeHistory must be a boolean, got "true"/],
     [{ signed: { signature: "", timestamp: "t" } }, /Signature must be a non-empty string/],
     [{ signed: undefined }, /Signature must be a non-empty string/],
     [{ server: "http://example.com" }, /plain http on a host that is not loopback/],
   ];
-  for (const [override, message] of cases) {
-    assertThrowsWithCode(
-      // deno-lint-ignore no-explicit-any
-      () => buildJobStatusRequest({ ...base, ...override } as any),
-      "invalid_argument",
-      message,
-      JSON.stringify(override),
-    );
-  }
+  assertRefused(cases);
 });
 
 test("buildJobStatusRequest() is pure: the same input gives the same bytes", async () => {
@@ -102,13 +107,5 @@ test("buildJobStatusRequest() names our field for each of the official SDKs' inp
       /must use userId and jobId and includeHistory, not the official SDKs' user_id and job_id and return_history$/,
     ],
   ];
-  for (const [override, message] of cases) {
-    assertThrowsWithCode(
-      // deno-lint-ignore no-explicit-any
-      () => buildJobStatusRequest({ ...base, ...override } as any),
-      "invalid_argument",
-      message,
-      JSON.stringify(override),
-    );
-  }
+  assertRefused(cases);
 });

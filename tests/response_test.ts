@@ -23,7 +23,7 @@ async function signedBody(body: JsonObject): Promise<JsonObject> {
 test("parseJobStatusResponse() keeps Smile ID's documented example whole", async () => {
   const body = await signedBody(structuredClone(docsExample) as JsonObject);
   const text = JSON.stringify(body);
-  const status = await parseJobStatusResponse(new Response(text), { signer });
+  const status = await parseJobStatusResponse(signer, new Response(text));
   assertEquals(status.raw, JSON.parse(text));
   assertStrictEquals(status.jobComplete, true);
   assertStrictEquals(status.jobSuccess, true);
@@ -37,7 +37,7 @@ test("parseJobStatusResponse() keeps Smile ID's documented example whole", async
   assertStrictEquals(result.resultText, "Enroll User");
   assertStrictEquals(result.resultType, "SAIA");
   assertStrictEquals(result.smileJobId, "0000001111");
-  assertStrictEquals(result.confidenceValue, 99);
+  assertStrictEquals(result.confidence, 99);
   assertStrictEquals(result.isFinalResult, true);
   assertStrictEquals(result.isMachineResult, true);
   assertStrictEquals(result.actions.Register_Selfie, "Approved");
@@ -58,7 +58,7 @@ test("parseJobStatusResponse() keeps Smile ID's documented example whole", async
 
 test("parseJobStatusResponse() accepts a result given as a plain string", async () => {
   const body = await signedBody({ job_complete: false, job_success: false, code: "2302", result: "No zip uploaded" });
-  const status = await parseJobStatusResponse(JSON.stringify(body), { signer });
+  const status = await parseJobStatusResponse(signer, JSON.stringify(body));
   assertStrictEquals(status.result, "No zip uploaded");
   assertStrictEquals(status.jobComplete, false);
   assertStrictEquals(status.history, undefined);
@@ -76,13 +76,13 @@ test("parseJobStatusResponse() types numeric codes and job types as strings and 
       PartnerParams: { job_type: 4, user_id: 7, job_id: "j" },
     },
   });
-  const status = await parseJobStatusResponse(body, { signer });
+  const status = await parseJobStatusResponse(signer, body);
   assertStrictEquals(status.code, "2302");
   assertStrictEquals(status.raw.code, 2302, "raw keeps the number as sent");
   const result = status.result;
   assert(result !== undefined && typeof result !== "string");
   assertStrictEquals(result.resultCode, "1012");
-  assertStrictEquals(result.confidenceValue, 97);
+  assertStrictEquals(result.confidence, 97);
   assertStrictEquals(result.isFinalResult, false);
   assertStrictEquals(result.isMachineResult, undefined);
   assertStrictEquals(result.partnerParams?.jobType, "4");
@@ -98,7 +98,7 @@ test("parseJobStatusResponse() keeps unknown fields and unknown Action values", 
     brand_new_field: { nested: [1, 2, 3] },
     result: { Actions: { Liveness_Check: "Something New", Future_Action: "Passed" }, Antifraud: { x: true } },
   });
-  const status = await parseJobStatusResponse(body, { signer });
+  const status = await parseJobStatusResponse(signer, body);
   assertEquals(status.raw.brand_new_field, { nested: [1, 2, 3] });
   assertStrictEquals(status.raw.kyc_receipt, "receipt");
   const result = status.result;
@@ -115,13 +115,13 @@ test("parseJobStatusResponse() rejects a tampered signature or timestamp", async
   ];
   for (const candidate of tampered) {
     await assertRejectsWithCode(
-      () => parseJobStatusResponse(JSON.stringify(candidate), { signer }),
+      () => parseJobStatusResponse(signer, JSON.stringify(candidate)),
       "signature_mismatch",
       /could not be authenticated.*does not match timestamp/,
     );
   }
   const otherSigner = createSigner({ partnerId: "086", apiKey: "response-test-key" });
-  await assertRejectsWithCode(() => parseJobStatusResponse(body, { signer: otherSigner }), "signature_mismatch");
+  await assertRejectsWithCode(() => parseJobStatusResponse(otherSigner, body), "signature_mismatch");
 });
 
 test("parseJobStatusResponse() rejects a response without signature or timestamp as missing_signature", async () => {
@@ -130,7 +130,7 @@ test("parseJobStatusResponse() rejects a response without signature or timestamp
     const body of [{ job_complete: true }, { job_complete: true, timestamp }, { job_complete: true, signature: 5 }]
   ) {
     const error = await assertRejectsWithCode(
-      () => parseJobStatusResponse(body as JsonObject, { signer }),
+      () => parseJobStatusResponse(signer, body as JsonObject),
       "missing_signature",
       /could not be authenticated: expected string signature and timestamp/,
     );
@@ -147,7 +147,7 @@ test("parseJobStatusResponse() reports Smile ID's error body on a 2xx with its c
   for (const [body, smileCode, serverMessage] of cases) {
     const text = JSON.stringify(body);
     const error = await assertRejectsWithCode(
-      () => parseJobStatusResponse(new Response(text, { status: 200 }), { signer }),
+      () => parseJobStatusResponse(signer, new Response(text, { status: 200 })),
       "missing_signature",
       /^The job status response is not signed: Smile ID answered HTTP 200 with /,
     );
@@ -160,7 +160,7 @@ test("parseJobStatusResponse() reports Smile ID's error body on a 2xx with its c
     if (smileCode) assertStringIncludes(error.message, `error ${smileCode} (`);
   }
   const parsed = await assertRejectsWithCode(
-    () => parseJobStatusResponse({ code: "2204", error: "unauthorized" }, { signer }),
+    () => parseJobStatusResponse(signer, { code: "2204", error: "unauthorized" }),
     "missing_signature",
     /^The job status response is not signed: Smile ID answered error 2204 \("unauthorized"\) and no signature/,
   );
@@ -169,7 +169,7 @@ test("parseJobStatusResponse() reports Smile ID's error body on a 2xx with its c
 
 test("parseJobStatusResponse() checks the signature before the shape", async () => {
   await assertRejectsWithCode(
-    () => parseJobStatusResponse({ job_complete: "yes", signature: "x", timestamp: "y" }, { signer }),
+    () => parseJobStatusResponse(signer, { job_complete: "yes", signature: "x", timestamp: "y" }),
     "signature_mismatch",
   );
 });
@@ -182,7 +182,7 @@ test("parseJobStatusResponse() refuses only an answer without a readable job_com
       history: [{ ResultCode: ["0810"] }],
     });
     const error = await assertRejectsWithCode(
-      () => parseJobStatusResponse(JSON.stringify(body), { signer }),
+      () => parseJobStatusResponse(signer, JSON.stringify(body)),
       "schema",
       /does not have the documented shape: job_complete: /,
       JSON.stringify(jobComplete),
@@ -194,7 +194,7 @@ test("parseJobStatusResponse() refuses only an answer without a readable job_com
 
 test('parseJobStatusResponse() reads job_complete "true" and "false" as booleans', async () => {
   for (const [sent, read] of [["true", true], ["false", false]] as const) {
-    const status = await parseJobStatusResponse(await signedBody({ job_complete: sent }), { signer });
+    const status = await parseJobStatusResponse(signer, await signedBody({ job_complete: sent }));
     assertStrictEquals(status.jobComplete, read);
     assertStrictEquals(status.raw.job_complete, sent, "raw keeps the string");
   }
@@ -208,7 +208,7 @@ test("parseJobStatusResponse() keeps odd top-level values: undefined in the view
     history: { not: "an array" },
     image_links: ["https://example.invalid/selfie.jpg"],
   };
-  const status = await parseJobStatusResponse(await signedBody(odd), { signer });
+  const status = await parseJobStatusResponse(signer, await signedBody(odd));
   assertStrictEquals(status.jobSuccess, undefined);
   assertStrictEquals(status.code, undefined);
   assertStrictEquals(status.history, undefined);
@@ -221,8 +221,8 @@ test("parseJobStatusResponse() keeps odd top-level values: undefined in the view
   });
 
   const more = await parseJobStatusResponse(
+    signer,
     await signedBody({ job_complete: false, job_success: "false", code: { n: 1 }, result: 42, history: ["text"] }),
-    { signer },
   );
   assertStrictEquals(more.jobSuccess, false, 'job_success "false" is read as a boolean');
   assertStrictEquals(more.code, undefined);
@@ -248,13 +248,14 @@ test("parseJobStatusResponse() keeps odd result fields: undefined in the view, a
       Return_Personal_Info: "Returned",
     },
   };
-  const status = await parseJobStatusResponse(await signedBody({ job_complete: true, result: odd, history: [odd] }), {
+  const status = await parseJobStatusResponse(
     signer,
-  });
+    await signedBody({ job_complete: true, result: odd, history: [odd] }),
+  );
   for (const result of [status.result, status.history?.[0]]) {
     assert(typeof result === "object");
     assertEquals(
-      [result.resultCode, result.resultText, result.resultType, result.smileJobId, result.confidenceValue],
+      [result.resultCode, result.resultText, result.resultType, result.smileJobId, result.confidence],
       [undefined, undefined, undefined, undefined, undefined],
     );
     assertEquals([result.isFinalResult, result.isMachineResult], [undefined, undefined]);
@@ -268,17 +269,17 @@ test("parseJobStatusResponse() keeps odd result fields: undefined in the view, a
 });
 
 test("parseJobStatusResponse() never takes an array for an object", async () => {
-  const arrays = await parseJobStatusResponse(await signedBody({ job_complete: true, result: [] }), { signer });
+  const arrays = await parseJobStatusResponse(signer, await signedBody({ job_complete: true, result: [] }));
   assertStrictEquals(arrays.result, undefined);
   assertEquals(arrays.raw.result, []);
   const nested = await parseJobStatusResponse(
+    signer,
     await signedBody({
       job_complete: true,
       result: { ResultCode: "1012", PartnerParams: [1], Actions: ["Passed"] },
       history: [[{ ResultCode: "0810" }]],
       image_links: [],
     }),
-    { signer },
   );
   const result = nested.result;
   assert(typeof result === "object");
@@ -294,7 +295,7 @@ test("parseJobStatusResponse() lets no __proto__, constructor or prototype key p
   const { signature, timestamp } = await signer.sign();
   const text = `{"job_complete":true,"signature":"${signature}","timestamp":"${timestamp}","result":{"Actions":` +
     `{"__proto__":{"Liveness_Check":"Passed"},"constructor":5,"prototype":[1],"Selfie_Check":"Passed"}}}`;
-  const status = await parseJobStatusResponse(text, { signer });
+  const status = await parseJobStatusResponse(signer, text);
   const result = status.result;
   assert(typeof result === "object");
   assertEquals(Object.keys(result.actions), ["Selfie_Check"]);
@@ -305,7 +306,7 @@ test("parseJobStatusResponse() lets no __proto__, constructor or prototype key p
 
   const strings = `{"job_complete":true,"signature":"${signature}","timestamp":"${timestamp}","result":{"Actions":` +
     `{"__proto__":"Passed","constructor":"Approved","prototype":"Returned"}}}`;
-  const kept = (await parseJobStatusResponse(strings, { signer })).result;
+  const kept = (await parseJobStatusResponse(signer, strings)).result;
   assert(typeof kept === "object");
   assertEquals(Object.keys(kept.actions).sort(), ["__proto__", "constructor", "prototype"]);
   for (const value of Object.values(kept.actions)) assertStrictEquals(typeof value, "string");
@@ -320,7 +321,7 @@ test("parseJobStatusResponse() verifies a Unix-millisecond string timestamp, as 
     result: "No zip file received",
     ...(await signer.sign("1678216434434")),
   };
-  const status = await parseJobStatusResponse(JSON.stringify(body), { signer });
+  const status = await parseJobStatusResponse(signer, JSON.stringify(body));
   assertStrictEquals(status.timestamp, "1678216434434");
   assertEquals([status.jobComplete, status.code, status.result], [false, "2314", "No zip file received"]);
 });
@@ -336,17 +337,17 @@ test("parseJobStatusResponse() with request refuses the request's own timestamp 
     ...signed,
   });
   const error = await assertRejectsWithCode(
-    () => parseJobStatusResponse(madeUp, { signer, request }),
+    () => parseJobStatusResponse(signer, madeUp, { request }),
     "signature_mismatch",
     /carries the request's own timestamp and signature/,
   );
   assertStrictEquals(error.body, undefined, "the body holds the request's reusable pair, so it is not kept");
   assert(!error.message.includes(signed.signature), "the request's signature is not repeated");
   // Without the request to compare with, the pair verifies like any other.
-  assertStrictEquals((await parseJobStatusResponse(madeUp, { signer })).jobComplete, true);
+  assertStrictEquals((await parseJobStatusResponse(signer, madeUp)).jobComplete, true);
   // The server's own pair is accepted.
   const genuine = { ...JSON.parse(madeUp), ...(await signer.sign("2024-01-01T00:00:00.250Z")) };
-  assertStrictEquals((await parseJobStatusResponse(genuine, { signer, request })).jobComplete, true);
+  assertStrictEquals((await parseJobStatusResponse(signer, genuine, { request })).jobComplete, true);
 });
 
 test("parseJobStatusResponse() with request refuses a result for another user or job, naming the field only", async () => {
@@ -362,7 +363,7 @@ test("parseJobStatusResponse() with request refuses a result for another user or
   for (const [params, message] of cases) {
     for (const complete of [true, false]) {
       const error = await assertRejectsWithCode(
-        async () => parseJobStatusResponse(await answer(params, complete), { signer, request }),
+        async () => parseJobStatusResponse(signer, await answer(params, complete), { request }),
         "answer_mismatch",
         message,
       );
@@ -380,7 +381,7 @@ test("parseJobStatusResponse() with request refuses a result for another user or
   ];
   for (const [params, query] of agreeing) {
     assertStrictEquals(
-      (await parseJobStatusResponse(await answer(params), { signer, request: query })).jobComplete,
+      (await parseJobStatusResponse(signer, await answer(params), { request: query })).jobComplete,
       true,
     );
   }
@@ -391,7 +392,7 @@ test("parseJobStatusResponse() refuses a Response that fetch reached by followin
   Object.defineProperty(response, "redirected", { value: true });
   Object.defineProperty(response, "url", { value: "https://elsewhere.example/v1/job_status" });
   const error = await assertRejectsWithCode(
-    () => parseJobStatusResponse(response, { signer }),
+    () => parseJobStatusResponse(signer, response),
     "http",
     /came through a redirect that fetch followed \(to "https:\/\/elsewhere\.example\/v1\/job_status"\)/,
   );
@@ -413,7 +414,7 @@ test("parseJobStatusResponse() turns Smile ID error bodies into http errors", as
   for (const [status, body, smileCode, serverMessage] of cases) {
     const text = typeof body === "string" ? body : JSON.stringify(body);
     const error = await assertRejectsWithCode(
-      () => parseJobStatusResponse(new Response(text, { status }), { signer }),
+      () => parseJobStatusResponse(signer, new Response(text, { status })),
       "http",
       new RegExp(`^Smile ID answered HTTP ${status}`),
     );
@@ -427,11 +428,11 @@ test("parseJobStatusResponse() turns Smile ID error bodies into http errors", as
 
 test("parseJobStatusResponse() reads Retry-After in seconds and as an HTTP date", async () => {
   const seconds = new Response("busy", { status: 503, headers: { "retry-after": "7" } });
-  const busy = await assertRejects(() => parseJobStatusResponse(seconds, { signer }), SmileIdError);
+  const busy = await assertRejects(() => parseJobStatusResponse(signer, seconds), SmileIdError);
   assertStrictEquals(busy.retryAfterMs, 7000);
   const date = new Date(Date.now() + 60_000).toUTCString();
   const dated = new Response("busy", { status: 429, headers: { "retry-after": date } });
-  const limited = await assertRejects(() => parseJobStatusResponse(dated, { signer }), SmileIdError);
+  const limited = await assertRejects(() => parseJobStatusResponse(signer, dated), SmileIdError);
   assertExists(limited.retryAfterMs);
   assertGreater(limited.retryAfterMs, 50_000);
   assertLessOrEqual(limited.retryAfterMs, 60_000);
@@ -440,7 +441,7 @@ test("parseJobStatusResponse() reads Retry-After in seconds and as an HTTP date"
 test("parseJobStatusResponse() never follows a redirect", async () => {
   const redirect = new Response(null, { status: 307, headers: { location: "https://elsewhere.example/steal" } });
   await assertRejectsWithCode(
-    () => parseJobStatusResponse(redirect, { signer }),
+    () => parseJobStatusResponse(signer, redirect),
     "http",
     /redirect \(HTTP 307 to "https:\/\/elsewhere.example\/steal"\), which is not followed/,
   );
@@ -457,7 +458,7 @@ test("parseJobStatusResponse() rejects bodies that are not JSON objects", async 
   ];
   for (const [body, message] of cases) {
     await assertRejectsWithCode(
-      () => parseJobStatusResponse(new Response(body), { signer }),
+      () => parseJobStatusResponse(signer, new Response(body)),
       "unexpected_response",
       message,
     );
@@ -474,21 +475,21 @@ test("parseJobStatusResponse() refuses a body above maxBodyBytes without reading
     },
   });
   await assertRejectsWithCode(
-    () => parseJobStatusResponse(new Response(stream), { signer, maxBodyBytes: 4096 }),
+    () => parseJobStatusResponse(signer, new Response(stream), { maxBodyBytes: 4096 }),
     "payload_too_large",
     /larger than the limit of 4096 bytes/,
   );
   assert(pulled < 10, `pulled ${pulled} chunks`);
   const declared = new Response("x".repeat(10), { headers: { "content-length": "99999999" } });
   await assertRejectsWithCode(
-    () => parseJobStatusResponse(declared, { signer, maxBodyBytes: 100 }),
+    () => parseJobStatusResponse(signer, declared, { maxBodyBytes: 100 }),
     "payload_too_large",
   );
 });
 
 test("parseJobStatusResponse() refuses input that is not a body", async () => {
   // deno-lint-ignore no-explicit-any
-  await assertRejectsWithCode(() => parseJobStatusResponse(42 as any, { signer }), "invalid_argument");
+  await assertRejectsWithCode(() => parseJobStatusResponse(signer, 42 as any), "invalid_argument");
   // deno-lint-ignore no-explicit-any
-  await assertRejectsWithCode(() => parseJobStatusResponse([1] as any, { signer }), "invalid_argument");
+  await assertRejectsWithCode(() => parseJobStatusResponse(signer, [1] as any), "invalid_argument");
 });

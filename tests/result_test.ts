@@ -7,7 +7,7 @@ const signer = createSigner({ partnerId: "085", apiKey: "result-test-secret-key"
 
 /** A verified job status, parsed through the public path. */
 async function status(body: JsonObject): Promise<JobStatus> {
-  return await parseJobStatusResponse({ ...body, ...(await signer.sign()) }, { signer });
+  return await parseJobStatusResponse(signer, { ...body, ...(await signer.sign()) });
 }
 
 async function resultWith(fields: JsonObject) {

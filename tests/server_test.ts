@@ -89,3 +89,51 @@ test("resolveServer() refuses Smile ID's own hosts without /v1, saying which URL
   // Other hosts may serve the API under any path (a proxy, the fake with basePath "").
   assertStrictEquals(resolveServer("https://proxy.example.com"), "https://proxy.example.com");
 });
+
+test("resolveServer() never repeats user-info, in any form the WHATWG parser reads as credentials", () => {
+  const password = "hunter2-Pw";
+  const forms: Array<[string, string | undefined]> = [
+    [`https://user:${password}@api.example.com/v1`, "api.example.com"],
+    [`https:/user:${password}@api.example.com/v1`, "api.example.com"],
+    [`https:\\\\user:${password}@api.example.com/v1`, "api.example.com"],
+    [`https:user:${password}@api.example.com/v1`, "api.example.com"],
+    [`http:/user:${password}@127.0.0.1/v1`, "127.0.0.1"],
+    [`HTTP:user:${password}@127.0.0.1:8080`, "127.0.0.1:8080"],
+    [`ftp:user:${password}@example.com`, "example.com"],
+    [`https://user:${password}@@api.example.com/v1`, "api.example.com"],
+    [`foo:user:${password}@example.com`, undefined],
+    [`user:${password}@api.example.com/v1`, undefined],
+    [` \thttps:/user:${password}@api.example.com/v1?x#y`, "api.example.com"],
+  ];
+  for (const [server, host] of forms) {
+    const error = assertThrowsWithCode(
+      () => resolveServer(server),
+      "invalid_argument",
+      /^Server URL .*must not contain credentials or "@" \(the URL is not repeated here\): expected 0, 1/,
+      server,
+    );
+    assertStrictEquals(error.cause, undefined, server);
+    for (const text of [error.message, String(error), JSON.stringify(error), error.stack ?? ""]) {
+      assertFalse(text.includes(password), `${server}: ${text}`);
+      assertFalse(text.includes("user:"), `${server}: ${text}`);
+    }
+    if (host === undefined) assertMatch(error.message, /^Server URL must not/, server);
+    else assertStringIncludes(error.message, `Server URL for host "${host}" must not`, server);
+  }
+});
+
+test("resolveServer() escapes what it quotes and describes objects by key names only", () => {
+  const hostile = "https://api.example.com/v1?\u001b]52;c;SGVsbG8=\u0007\r\nok\u202e\u2028\u0085";
+  const error = assertThrowsWithCode(() => resolveServer(hostile), "invalid_argument", /must not have a query/);
+  assertStringIncludes(error.message, String.raw`?\u001b]52;c;SGVsbG8=\u0007\r\nok\u202e\u2028\u0085"`);
+  // deno-lint-ignore no-control-regex
+  assertFalse(/[\u0000-\u001f\u007f-\u009f\u202e\u2028]/.test(error.message), error.message);
+  const config = { partnerId: "085", apiKey: "sk_live_do-not-show" };
+  const wrong = assertThrowsWithCode(
+    // deno-lint-ignore no-explicit-any
+    () => resolveServer(config as any),
+    "invalid_argument",
+    /^Server an object with keys partnerId, apiKey is not valid/,
+  );
+  assertFalse(JSON.stringify(wrong).includes("do-not-show"));
+});

@@ -222,3 +222,61 @@ test("generateSignature() and verifySignature() reject, not throw, on bad creden
   await assertRejectsWithCode(() => generated, "invalid_argument");
   await assertRejectsWithCode(() => verified, "invalid_argument");
 });
+
+/** The signature computed the plain way: the whole message encoded at once, its own key import. */
+async function reference(partner: string, key: string, timestamp: string): Promise<string> {
+  const encoder = new TextEncoder();
+  const cryptoKey = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(key),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    [
+      "sign",
+    ],
+  );
+  const mac = new Uint8Array(
+    await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(timestamp + partner + "sid_request")),
+  );
+  return btoa(String.fromCharCode(...mac));
+}
+
+test("createSigner(): 64 signatures and verifications in flight, across signers, each over its own message", async () => {
+  // Messages share one scratch buffer; each must be handed to WebCrypto before the next is written.
+  const signers = [
+    createSigner({ partnerId, apiKey }),
+    createSigner({ partnerId: "a-much-longer-partner-id", apiKey }),
+  ];
+  const timestamps = Array.from({ length: 64 }, (_, i) => new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString());
+  const signed = await Promise.all(timestamps.map((t, i) => signers[i % 2]!.sign(t)));
+  for (const [i, { signature, timestamp }] of signed.entries()) {
+    assertStrictEquals(timestamp, timestamps[i]);
+    assertStrictEquals(signature, await reference(signers[i % 2]!.partnerId, apiKey, timestamp), `signature ${i}`);
+  }
+  const verdicts = await Promise.all(
+    signed.flatMap(({ signature, timestamp }, i) => [
+      signers[i % 2]!.verify(timestamp, signature),
+      signers[(i + 1) % 2]!.verify(timestamp, signature), // the other partner: must not verify
+    ]),
+  );
+  assertEquals(verdicts, signed.flatMap(() => [true, false]));
+});
+
+test("createSigner() signs long and non-ASCII timestamps, and surrogates split across timestamp and partner, exactly", async () => {
+  const cases: [string, string][] = [
+    [partnerId, "x".repeat(5000)], // longer than the scratch buffer
+    [partnerId, "2024-01-01T00:00:00.000+01:00 \u00e9\u4e2d\u{1F600}"],
+    ["\uDE00partner", "2024-01-01T00:00:00.000Z\uD83D"], // joined, they are one code point: U+1F600
+    [partnerId, "lone \uD800 surrogate"],
+  ];
+  for (const [partner, timestamp] of cases) {
+    const signer = createSigner({ partnerId: partner, apiKey });
+    const { signature } = await signer.sign(timestamp);
+    assertStrictEquals(
+      signature,
+      await reference(partner, apiKey, timestamp),
+      `${partner} / ${timestamp.slice(0, 40)}`,
+    );
+    if (timestamp.length <= 256) assert(await signer.verify(timestamp, signature));
+  }
+});

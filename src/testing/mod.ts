@@ -4,7 +4,10 @@
  * timestamp, history and image links honoured), posts signed callbacks, and injects faults. It
  * is a plain fetch handler on web APIs only, so it runs as a client's `fetch`, behind
  * `Deno.serve` or `Bun.serve`, inside a Worker, in a browser, or behind Node's `http` server
- * (the CLI's `fake-server` command does that).
+ * (`serveFetch` from `./testing/node`; the CLI's `fake-server` command uses it). Jobs can change
+ * after they are added (`updateJob`), and `requests` records what each request asked for.
+ * {@linkcode createTestClock} gives virtual time: pass the same `TestClock` as `clock` to the fake,
+ * `createClient` and the callback handler, and one object drives them all.
  *
  * Where Smile ID's documentation is silent, the fake makes a choice and says so:
  *
@@ -34,7 +37,8 @@
  *
  * @example Use the fake as the client's fetch
  * ```ts
- * import { createClient } from "@smile-id-kit/job-status";
+ * import { assertEquals } from "@std/assert";
+ * import { createClient, describeResult } from "@smile-id-kit/job-status";
  * import { createFakeSmileId } from "@smile-id-kit/job-status/testing";
  *
  * const fake = createFakeSmileId({ partnerId: "085", apiKey: "test-key" });
@@ -42,42 +46,58 @@
  *
  * const client = createClient({ partnerId: "085", apiKey: "test-key", fetch: fake.fetch });
  * const status = await client.getJobStatus({ userId: "user-1", jobId: "job-1" });
- * console.log(status.jobComplete, status.code); // true 2302
+ * assertEquals(describeResult(status).decision, "approved"); // the default result: code 1012
  * ```
  *
  * @module
  */
 
 import { delay } from "@std/async/delay";
-import { readText } from "../_body.ts";
+import { clockOption, readNow } from "../_clock.ts";
 import { invalidArgument, quote, SmileIdError } from "../errors.ts";
 import { nonEmpty } from "../request.ts";
 import { createSigner } from "../signature.ts";
 import type { FetchLike } from "../transport.ts";
-import type { JsonObject, JsonValue } from "../types.ts";
-import { DOCS_EXAMPLE_CODE, DOCS_EXAMPLE_HISTORY_ENTRY, DOCS_EXAMPLE_RESULT } from "./_docs_example.ts";
+import type { Clock, JsonObject, JsonValue } from "../types.ts";
+import { DEFAULT_CODE, DEFAULT_RESULT } from "./_default_result.ts";
+import { answerJobStatus, answerTimestamp, clone, isObject, type JobView, safePath } from "./_protocol.ts";
+
+export { createTestClock, type TestClock } from "./clock.ts";
 
 /**
  * How to build a fake Smile ID.
  *
  * @example
  * ```ts
- * import type { FakeSmileIdOptions } from "@smile-id-kit/job-status/testing";
+ * import { assertEquals } from "@std/assert";
+ * import { createTestClock, type CreateFakeSmileIdOptions } from "@smile-id-kit/job-status/testing";
  *
- * let clock = Date.parse("2024-01-01T00:00:00.000Z");
- * const options: FakeSmileIdOptions = { partnerId: "085", apiKey: "test-key", now: () => clock };
- * clock += 5000; // the fake sees time move only when the test moves it
- * console.log(options.partnerId);
+ * const clock = createTestClock("2024-01-01T00:00:00.000Z");
+ * const options: CreateFakeSmileIdOptions = { partnerId: "085", apiKey: "test-key", clock };
+ * clock.advance(5000); // the fake sees time move only when the test moves it
+ * assertEquals(new Date(options.clock!.now()).toISOString(), "2024-01-01T00:00:05.000Z");
  * ```
  */
-export interface FakeSmileIdOptions {
+export interface CreateFakeSmileIdOptions {
   /** The partner id requests must carry and answers are signed for (verbatim, like Smile ID). */
   readonly partnerId: string;
   /** The API key for signature the fake verifies requests with and signs answers with. */
   readonly apiKey: string;
-  /** Clock in milliseconds since the epoch (default `Date.now`): job completion and answer timestamps. */
-  readonly now?: () => number;
-  /** Path the API lives under (default `"/v1"`), so the endpoint is `{basePath}/job_status` on any origin. */
+  /**
+   * The fake's time: when jobs appear and complete, and the timestamps it signs answers and
+   * callbacks with. Give the same clock (a `TestClock` from {@linkcode createTestClock}) to
+   * `createClient` and the callback handler, so that polling, the fake and freshness checks
+   * share one time. The fake itself reads only `now` (fault latency is real time), but takes a
+   * whole `Clock`, so that `fake.clock` can drive polling too.
+   *
+   * @default the system clock, so a fake served over HTTP to a real client works as is
+   */
+  readonly clock?: Clock;
+  /**
+   * Path the API lives under, so the endpoint is `{basePath}/job_status` on any origin.
+   *
+   * @default {"/v1"}
+   */
   readonly basePath?: string;
   /**
    * When set, a query for an unknown job creates it (completing `completesAfterMs` after that
@@ -90,12 +110,15 @@ export interface FakeSmileIdOptions {
 
 /**
  * A job known to the fake. Everything but the ids is optional: by default the job is complete
- * at once and its result is the example from Smile ID's documentation, with the job's own ids
- * in `PartnerParams`.
+ * at once and approved: its result is an ID verification with `ResultCode` `"1012"` ("ID Number
+ * Validated"), which `describeResult` reports as decision `approved`, with the job's own ids in
+ * `PartnerParams`.
  *
  * @example A job that fails, reported after 3 seconds
  * ```ts
- * import type { FakeJob } from "@smile-id-kit/job-status/testing";
+ * import { assertEquals } from "@std/assert";
+ * import { createClient, describeResult } from "@smile-id-kit/job-status";
+ * import { createFakeSmileId, createTestClock, type FakeJob } from "@smile-id-kit/job-status/testing";
  *
  * const job: FakeJob = {
  *   userId: "user-2",
@@ -104,7 +127,12 @@ export interface FakeSmileIdOptions {
  *   jobSuccess: false,
  *   result: { ResultCode: "1022", ResultText: "No Match", Actions: { Verify_ID_Number: "Not Verified" } },
  * };
- * console.log(job.jobId);
+ * const clock = createTestClock();
+ * const fake = createFakeSmileId({ partnerId: "085", apiKey: "test-key", clock });
+ * fake.addJob(job);
+ * const client = createClient({ partnerId: "085", apiKey: "test-key", fetch: fake.fetch, clock });
+ * const status = await client.waitForJobStatus({ userId: "user-2", jobId: "job-2" });
+ * assertEquals([describeResult(status).decision, status.jobSuccess], ["rejected", false]);
  * ```
  */
 export interface FakeJob {
@@ -114,38 +142,96 @@ export interface FakeJob {
   readonly jobId: string;
   /**
    * The final result: an object (a result object without `PartnerParams` gets
-   * `{ user_id, job_id }`) or a plain string such as `"No zip uploaded"`. Default: the
-   * documented example.
+   * `{ user_id, job_id }`) or a plain string such as `"No zip uploaded"`.
+   *
+   * @default an approved ID verification, `ResultCode` `"1012"` (decision `approved`)
    */
   readonly result?: JsonObject | string;
-  /** `job_success` once complete (default `true`). */
+  /**
+   * `job_success` once complete.
+   *
+   * @default {true}
+   */
   readonly jobSuccess?: boolean;
   /**
-   * `code` of the answers (default `"2302"`, the code of Smile ID's documented answers; see
-   * `missingZip` for `"2314"`).
+   * `code` of the answers (see `missingZip` for `"2314"`).
+   *
+   * @default {"2302"} (the code of Smile ID's documented answers)
    */
   readonly code?: string;
   /**
-   * Milliseconds, by the fake's clock, from `addJob` until the job is complete (default 0, or
-   * never for a `missingZip` job).
+   * Milliseconds, by the fake's clock, from `addJob` until the job is complete.
+   *
+   * @default {0} (never for a `missingZip` job)
    */
   readonly completesAfterMs?: number;
   /**
-   * Milliseconds, by the fake's clock, from `addJob` until the job can be found (default 0).
-   * Before that it is answered like an unknown job (404, code 2210), as Smile ID may not find
-   * a job just submitted; `waitForJobStatus` polls through that for its `notFoundGraceMs`.
+   * Milliseconds, by the fake's clock, from `addJob` until the job can be found. Before that it
+   * is answered like an unknown job (404, code 2210), as Smile ID may not find a job just
+   * submitted; `waitForJobStatus` polls through that for its `notFoundGraceMs`.
+   *
+   * @default {0}
    */
   readonly appearsAfterMs?: number;
   /**
    * The job's zip file never arrived: until the job completes (never by default; set
    * `completesAfterMs` or call `completeJob`), every answer is Smile ID's documented code 2314,
    * as the Java SDK's fixture shows it: `job_complete: false`, `job_success: false`,
-   * `code: "2314"` and the string result `"No zip file received"` (default `false`).
+   * `code: "2314"` and the string result `"No zip file received"`.
+   *
+   * @default {false}
    */
   readonly missingZip?: boolean;
-  /** `history` once complete, when asked for (default: the documented example's entry, or `[result]`). */
+  /**
+   * `history` once complete, when asked for.
+   *
+   * @default `[result]` for an object result, else `[]`
+   */
   readonly history?: readonly JsonObject[];
-  /** `image_links` once complete, when asked for (default: `selfie_image` on an `.invalid` host). */
+  /**
+   * `image_links` once complete, when asked for.
+   *
+   * @default a `selfie_image` link on an `.invalid` host
+   */
+  readonly imageLinks?: Readonly<Record<string, JsonValue>>;
+}
+
+/**
+ * A change to a job already added, for {@linkcode FakeSmileId.updateJob}: what human review does
+ * to a provisional result, or a job that completes later than planned. Fields left out keep
+ * their value. The next `getJobStatus` answer, and every callback built afterwards, carry the
+ * change.
+ *
+ * @example A provisional result made final by human review
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import type { FakeJobUpdate } from "@smile-id-kit/job-status/testing";
+ *
+ * const update: FakeJobUpdate = {
+ *   result: { ResultCode: "1012", ResultText: "ID Number Validated", IsFinalResult: "true" },
+ * };
+ * assertEquals(update.jobComplete, undefined); // completion is left as it was
+ * ```
+ */
+export interface FakeJobUpdate {
+  /**
+   * The new result (an object gets the job's ids in `PartnerParams` when it has none). Unless
+   * `history` is given too, the new result is appended to the job's history, as Smile ID lists
+   * each result a job had.
+   */
+  readonly result?: JsonObject | string;
+  /** The new `job_success`. */
+  readonly jobSuccess?: boolean;
+  /** The new `code` of answers. */
+  readonly code?: string;
+  /**
+   * `true`: complete (and findable) from now on, like `completeJob`; `false`: not complete until
+   * updated again (answers say `job_complete: false`).
+   */
+  readonly jobComplete?: boolean;
+  /** The new `history`, replacing the old one. */
+  readonly history?: readonly JsonObject[];
+  /** The new `image_links`. */
   readonly imageLinks?: Readonly<Record<string, JsonValue>>;
 }
 
@@ -154,20 +240,36 @@ export interface FakeJob {
  *
  * @example Two rate-limited answers, then normal service
  * ```ts
- * import type { FakeFault } from "@smile-id-kit/job-status/testing";
+ * import { assertEquals } from "@std/assert";
+ * import { createClient } from "@smile-id-kit/job-status";
+ * import { createFakeSmileId, createTestClock, type FakeFault } from "@smile-id-kit/job-status/testing";
  *
+ * const clock = createTestClock();
+ * const fake = createFakeSmileId({ partnerId: "085", apiKey: "test-key", clock });
+ * fake.addJob({ userId: "user-1", jobId: "job-1" });
  * const fault: FakeFault = { status: 429, retryAfter: 1, times: 2 };
- * console.log(fault.status);
+ * fake.injectFault(fault);
+ * const client = createClient({ partnerId: "085", apiKey: "test-key", fetch: fake.fetch, clock });
+ * const status = await client.waitForJobStatus({ userId: "user-1", jobId: "job-1" });
+ * assertEquals([status.jobComplete, fake.requests.map((r) => r.status)], [true, [429, 429, 200]]);
  * ```
  */
 export interface FakeFault {
-  /** How many requests the fault applies to (default 1; `Infinity` for all until cleared). */
+  /**
+   * How many requests the fault applies to; `Infinity` for all until cleared.
+   *
+   * @default {1}
+   */
   readonly times?: number;
   /** Delay before answering, in real milliseconds; the request's signal cuts it short. */
   readonly latencyMs?: number;
   /** Answer this HTTP status at once, without checking the request. */
   readonly status?: number;
-  /** Body sent with `status` (default `{"error":"Injected HTTP <status>"}`). */
+  /**
+   * Body sent with `status`.
+   *
+   * @default `{"error":"Injected HTTP <status>"}`
+   */
   readonly errorBody?: JsonObject | string;
   /** `Retry-After` header: seconds, or an HTTP date string. */
   readonly retryAfter?: number | string;
@@ -180,20 +282,29 @@ export interface FakeFault {
 }
 
 /**
- * What the fake saw and answered for one request.
+ * What the fake saw and answered for one request: enough to assert what your code sent ("it
+ * asked for history", "it signed for partner 085") as well as what it got. Fields read from the
+ * body are `undefined` when the request never got that far: a fault that replaced the answer
+ * (`status`, `networkError`) is answered without reading the body, and a body that is not a
+ * JSON object has no fields.
  *
- * @example Count the requests a poll made
+ * @example Assert that the code under test asked for history
  * ```ts
- * import type { FakeRequestRecord } from "@smile-id-kit/job-status/testing";
+ * import { assertEquals } from "@std/assert";
+ * import { createClient } from "@smile-id-kit/job-status";
+ * import { createFakeSmileId, type FakeRequestRecord } from "@smile-id-kit/job-status/testing";
  *
- * function polls(records: readonly FakeRequestRecord[]): number {
- *   return records.filter((r) => r.path.endsWith("/job_status") && r.status === 200).length;
- * }
- * console.log(polls([]));
+ * const fake = createFakeSmileId({ partnerId: "085", apiKey: "test-key" });
+ * fake.addJob({ userId: "user-1", jobId: "job-1" });
+ * const client = createClient({ partnerId: "085", apiKey: "test-key", fetch: fake.fetch });
+ * await client.getJobStatus({ userId: "user-1", jobId: "job-1", includeHistory: true });
+ *
+ * const [sent]: readonly FakeRequestRecord[] = fake.requests;
+ * assertEquals([sent?.jobId, sent?.history, sent?.imageLinks, sent?.signatureValid], ["job-1", true, false, true]);
  * ```
  */
 export interface FakeRequestRecord {
-  /** The fake's clock when the request arrived. */
+  /** The fake's clock (`clock.now()`) when the request arrived, in milliseconds since the epoch. */
   readonly at: number;
   /** HTTP method. */
   readonly method: string;
@@ -201,10 +312,25 @@ export interface FakeRequestRecord {
   readonly path: string;
   /** HTTP status answered; 0 when a `networkError` fault dropped it. */
   readonly status: number;
-  /** `user_id` of the body, when it had one. */
+  /** `user_id` of the body (a number as its digits), when it had one. */
   readonly userId: string | undefined;
   /** `job_id` of the body, when it had one. */
   readonly jobId: string | undefined;
+  /** `partner_id` of the body, when it had one. */
+  readonly partnerId: string | undefined;
+  /** `timestamp` the request was signed with, when it had one. */
+  readonly timestamp: string | undefined;
+  /** The `history` flag as the fake read it (absent is `false`, `"true"` is `true`); `undefined` if not a flag. */
+  readonly history: boolean | undefined;
+  /** The `image_links` flag as the fake read it; `undefined` if not a flag. */
+  readonly imageLinks: boolean | undefined;
+  /** The parsed JSON body, when it was a JSON object. */
+  readonly body: JsonObject | undefined;
+  /**
+   * Whether the partner id and the signature over the timestamp were right; `undefined` when
+   * the request was refused before that check (or a fault answered it).
+   */
+  readonly signatureValid: boolean | undefined;
   /** Smile error code answered (`"2205"`), if any. */
   readonly smileCode: string | undefined;
   /** `job_complete` answered, for job-status answers. */
@@ -214,30 +340,73 @@ export interface FakeRequestRecord {
 }
 
 /**
- * Options for a callback built or sent by the fake. Without options the callback is exactly
+ * Options of {@linkcode FakeSmileId.buildCallback}. Without options the callback is exactly
  * what Smile ID posts: the job's result object plus top-level `signature` and `timestamp`
  * (signed now, by the fake's clock).
  *
  * @example A stale callback
  * ```ts
- * import type { FakeCallbackOptions } from "@smile-id-kit/job-status/testing";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ * import { createSigner, SmileIdError, verifyCallback } from "@smile-id-kit/job-status";
+ * import { type BuildCallbackOptions, createFakeSmileId } from "@smile-id-kit/job-status/testing";
  *
- * const options: FakeCallbackOptions = { timestamp: new Date(Date.now() - 3_600_000).toISOString() };
- * console.log(options.timestamp !== undefined);
+ * const fake = createFakeSmileId({ partnerId: "085", apiKey: "test-key" });
+ * fake.addJob({ userId: "user-1", jobId: "job-1" });
+ * const options: BuildCallbackOptions = { timestamp: new Date(Date.now() - 3_600_000).toISOString() };
+ * const body = await fake.buildCallback("job-1", options);
+ * const signer = createSigner({ partnerId: "085", apiKey: "test-key" });
+ * const error = await assertRejects(() => verifyCallback(signer, body), SmileIdError);
+ * assertEquals(error.code, "stale_timestamp");
  * ```
  */
-export interface FakeCallbackOptions {
-  /** Sign this timestamp instead of now (for stale or future callbacks). */
+export interface BuildCallbackOptions {
+  /**
+   * Sign this timestamp instead of now (for stale or future callbacks).
+   *
+   * @default now, on the fake's clock
+   */
   readonly timestamp?: string;
   /** Send this signature instead of the right one (a forgery). */
   readonly signature?: string;
-  /** Sign with another key (a forgery that looks well formed). */
+  /**
+   * Sign with another key (a forgery that looks well formed).
+   *
+   * @default {false}
+   */
   readonly badSignature?: boolean;
-  /** `"result"` (default): the result object with `signature`/`timestamp`; `"job_status"`: a job-status-shaped body. */
+  /**
+   * `"result"`: the result object with `signature`/`timestamp`; `"job_status"`: a
+   * job-status-shaped body.
+   *
+   * @default {"result"}
+   */
   readonly envelope?: "result" | "job_status";
   /** Fields merged into the body after signing, to forge a body under a genuine signature. */
   readonly overrides?: JsonObject;
-  /** The `fetch` used when the target is a URL (default: the global `fetch`). */
+}
+
+/**
+ * Options of {@linkcode FakeSmileId.sendCallback}: those of `buildCallback`, and the `fetch`
+ * that posts to a URL.
+ *
+ * @example Post a forged body to a handler
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { createFakeSmileId, type SendCallbackOptions } from "@smile-id-kit/job-status/testing";
+ *
+ * const fake = createFakeSmileId({ partnerId: "085", apiKey: "test-key" });
+ * fake.addJob({ userId: "user-1", jobId: "job-1" });
+ * const options: SendCallbackOptions = { overrides: { ResultCode: "1012" } };
+ * const response = await fake.sendCallback("job-1", async (request) => Response.json(await request.json()), options);
+ * assertEquals((await response.json()).ResultCode, "1012");
+ * ```
+ */
+export interface SendCallbackOptions extends BuildCallbackOptions {
+  /**
+   * The `fetch` used when the target is a URL.
+   *
+   * @default the global `fetch`
+   */
   readonly fetch?: FetchLike;
 }
 
@@ -247,10 +416,18 @@ export interface FakeCallbackOptions {
  *
  * @example
  * ```ts
- * import type { CallbackHandler } from "@smile-id-kit/job-status/testing";
+ * import { assertEquals } from "@std/assert";
+ * import { type CallbackHandler, createFakeSmileId } from "@smile-id-kit/job-status/testing";
  *
- * const handler: CallbackHandler = async (request) => new Response(null, { status: (await request.json()) ? 204 : 400 });
- * console.log(typeof handler);
+ * const fake = createFakeSmileId({ partnerId: "085", apiKey: "test-key" });
+ * fake.addJob({ userId: "user-1", jobId: "job-1" });
+ * const received: string[] = [];
+ * const handler: CallbackHandler = async (request) => {
+ *   received.push((await request.json()).PartnerParams.job_id);
+ *   return new Response(null, { status: 204 });
+ * };
+ * assertEquals((await fake.sendCallback("job-1", handler)).status, 204);
+ * assertEquals(received, ["job-1"]);
  * ```
  */
 export type CallbackHandler = (request: Request) => Response | Promise<Response>;
@@ -270,6 +447,8 @@ export type CallbackHandler = (request: Request) => Response | Promise<Response>
 export interface FakeSmileId {
   /** The partner id the fake serves. */
   readonly partnerId: string;
+  /** The clock the fake runs on: the `clock` option, or the system clock. */
+  readonly clock: Clock;
   /**
    * The fetch handler: `POST {basePath}/job_status` under any origin. Safe to call unbound.
    * Given a `Request`, it reads only the `signal` of a second argument, so servers that pass
@@ -282,6 +461,12 @@ export interface FakeSmileId {
   addJob(job: FakeJob): void;
   /** Marks a job complete now (and findable), whatever its `completesAfterMs`, `appearsAfterMs` or `missingZip`. */
   completeJob(jobId: string): void;
+  /**
+   * Changes a job after `addJob`: its result, success, code, completion, history or image links
+   * (see {@linkcode FakeJobUpdate}). A `userId`/`jobId` pair the fake does not have, or a bad
+   * field, throws a `SmileIdError` with code `invalid_argument`.
+   */
+  updateJob(userId: string, jobId: string, update: FakeJobUpdate): void;
   /** Applies a fault to the next `fault.times` requests (after faults injected earlier are used up). */
   injectFault(fault: FakeFault): void;
   /** Drops every pending fault. */
@@ -289,22 +474,22 @@ export interface FakeSmileId {
   /** Empties `requests`. */
   clearRequests(): void;
   /** The signed callback body Smile ID would post for a job. */
-  buildCallback(jobId: string, options?: FakeCallbackOptions): Promise<JsonObject>;
+  buildCallback(jobId: string, options?: BuildCallbackOptions): Promise<JsonObject>;
   /**
    * Posts the signed callback for a job, as JSON, to a URL (through `options.fetch` or the
    * global `fetch`, redirects not followed) or straight to a handler, and returns its response.
    */
-  sendCallback(jobId: string, target: string | URL | CallbackHandler, options?: FakeCallbackOptions): Promise<Response>;
+  sendCallback(jobId: string, target: string | URL | CallbackHandler, options?: SendCallbackOptions): Promise<Response>;
 }
 
 interface JobState {
   readonly userId: string;
   readonly jobId: string;
-  readonly result: JsonObject | string;
-  readonly jobSuccess: boolean;
-  readonly code: string;
-  readonly history: readonly JsonObject[];
-  readonly imageLinks: Readonly<Record<string, JsonValue>>;
+  result: JsonObject | string;
+  jobSuccess: boolean;
+  code: string;
+  history: readonly JsonObject[];
+  imageLinks: JsonObject;
   readonly missingZip: boolean;
   completesAt: number;
   appearsAt: number;
@@ -315,43 +500,45 @@ interface PendingFault {
   remaining: number;
 }
 
-interface Answer {
-  readonly status: number;
-  readonly body: JsonObject;
-  readonly headers?: Record<string, string>;
-  readonly jobComplete?: boolean;
-  /** The timestamp the request was signed with, for answers to a verified request. */
-  readonly requestTimestamp?: string;
-}
-
-const MAX_REQUEST_BYTES = 1024 * 1024;
-const NOT_AUTHORIZED = "You are not authorized to do that";
-/** Smile ID's documented job-status code and the string result of the Java SDK's fixture for it. */
-const MISSING_ZIP_CODE = "2314";
-const MISSING_ZIP_RESULT = "No zip file received";
-const REQUIRED = ["user_id", "job_id", "partner_id", "timestamp", "signature"] as const;
-
 /**
  * Creates a fake Smile ID for one partner. Bad options throw a `SmileIdError` with code
  * `invalid_argument`. The fake keeps its state in memory; create one per test.
  *
- * @example Completion over time, with an injected clock
+ * @example Completion over time, on a test clock
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createClient } from "@smile-id-kit/job-status";
+ * import { createFakeSmileId, createTestClock } from "@smile-id-kit/job-status/testing";
+ *
+ * const clock = createTestClock();
+ * const fake = createFakeSmileId({ partnerId: "085", apiKey: "test-key", clock });
+ * fake.addJob({ userId: "user-1", jobId: "job-1", completesAfterMs: 3000 });
+ * const client = createClient({ partnerId: "085", apiKey: "test-key", fetch: fake.fetch, clock });
+ *
+ * assertEquals((await client.getJobStatus({ userId: "user-1", jobId: "job-1" })).jobComplete, false);
+ * clock.advance(3000);
+ * assertEquals((await client.getJobStatus({ userId: "user-1", jobId: "job-1" })).jobComplete, true);
+ * ```
+ *
+ * @example Human review turns a provisional result final
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { createClient, describeResult } from "@smile-id-kit/job-status";
  * import { createFakeSmileId } from "@smile-id-kit/job-status/testing";
  *
- * let clock = Date.now();
- * const fake = createFakeSmileId({ partnerId: "085", apiKey: "test-key", now: () => clock });
- * fake.addJob({ userId: "user-1", jobId: "job-1", completesAfterMs: 3000 });
+ * const fake = createFakeSmileId({ partnerId: "085", apiKey: "test-key" });
+ * fake.addJob({ userId: "user-1", jobId: "job-1", result: { ResultCode: "0814", IsFinalResult: "false" } });
  * const client = createClient({ partnerId: "085", apiKey: "test-key", fetch: fake.fetch });
+ * const query = { userId: "user-1", jobId: "job-1" };
+ * assertEquals(describeResult(await client.getJobStatus(query)).decision, "provisional");
  *
- * console.log((await client.getJobStatus({ userId: "user-1", jobId: "job-1" })).jobComplete); // false
- * clock += 3000;
- * console.log((await client.getJobStatus({ userId: "user-1", jobId: "job-1" })).jobComplete); // true
+ * fake.updateJob("user-1", "job-1", { result: { ResultCode: "1012", IsFinalResult: "true" } });
+ * assertEquals(describeResult(await client.getJobStatus(query)).decision, "approved");
  * ```
  *
  * @example Inject faults
  * ```ts
+ * import { assertEquals, assertRejects } from "@std/assert";
  * import { createClient, SmileIdError } from "@smile-id-kit/job-status";
  * import { createFakeSmileId } from "@smile-id-kit/job-status/testing";
  *
@@ -359,30 +546,28 @@ const REQUIRED = ["user_id", "job_id", "partner_id", "timestamp", "signature"] a
  * fake.addJob({ userId: "user-1", jobId: "job-1" });
  * fake.injectFault({ status: 503, retryAfter: 2 });
  * const client = createClient({ partnerId: "085", apiKey: "test-key", fetch: fake.fetch });
- * try {
- *   await client.getJobStatus({ userId: "user-1", jobId: "job-1" });
- * } catch (error) {
- *   if (error instanceof SmileIdError) console.log(error.status, error.retryAfterMs); // 503 2000
- * }
- * console.log(fake.requests.length); // 1
+ * const error = await assertRejects(() => client.getJobStatus({ userId: "user-1", jobId: "job-1" }), SmileIdError);
+ * assertEquals([error.status, error.retryAfterMs], [503, 2000]);
+ * assertEquals(fake.requests.length, 1);
  * ```
  */
-export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
+export function createFakeSmileId(options: CreateFakeSmileIdOptions): FakeSmileId {
   if (typeof options !== "object" || options === null) {
     throw new SmileIdError("invalid_argument", "Fake Smile ID options must be an object with partnerId and apiKey");
   }
   const signer = createSigner({ partnerId: options.partnerId, apiKey: options.apiKey });
   // A key the partner does not have, for badSignature faults and forged callbacks.
   const wrongSigner = createSigner({ partnerId: options.partnerId, apiKey: `${options.apiKey}-not-the-key` });
-  const now = options.now ?? Date.now;
-  if (typeof now !== "function") {
-    throw invalidArgument("Option now", "a function", now);
-  }
+  const clock = clockOption(options.clock, true);
+  const now = () => readNow(clock);
   const endpoint = `${normaliseBasePath(options.basePath ?? "/v1")}/job_status`;
   const autoCompletesAfterMs = options.autoCreateJobs === undefined
     ? undefined
     : delayOption(options.autoCreateJobs.completesAfterMs, "autoCreateJobs.completesAfterMs");
   const onRequest = options.onRequest;
+  if (onRequest !== undefined && typeof onRequest !== "function") {
+    throw invalidArgument("Option onRequest", "a function", onRequest);
+  }
   const jobs = new Map<string, JobState>();
   const faults: PendingFault[] = [];
   let requests: FakeRequestRecord[] = [];
@@ -396,12 +581,13 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
     if (jobs.has(jobId)) {
       throw new SmileIdError("invalid_argument", `A fake job with job id ${quote(jobId)} already exists`);
     }
-    const result = initialResult(job, userId, jobId);
-    const history = initialHistory(job, result, userId, jobId);
-    const imageLinks = initialImageLinks(job, jobId);
-    if (job.jobSuccess !== undefined && typeof job.jobSuccess !== "boolean") {
-      throw invalidArgument("Option jobSuccess", "a boolean", job.jobSuccess);
-    }
+    const result = job.result === undefined
+      ? withIds(DEFAULT_RESULT, userId, jobId, true)
+      : withIds(readResult(job.result), userId, jobId, false);
+    const history = job.history === undefined ? (isObject(result) ? [result] : []) : readHistory(job.history);
+    const imageLinks = job.imageLinks === undefined
+      ? { selfie_image: `https://fake-smile-id.invalid/images/${encodeURIComponent(jobId)}/selfie.jpg` }
+      : readImageLinks(job.imageLinks);
     if (job.missingZip !== undefined && typeof job.missingZip !== "boolean") {
       throw invalidArgument("Option missingZip", "a boolean", job.missingZip);
     }
@@ -411,8 +597,8 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
       userId,
       jobId,
       result,
-      jobSuccess: job.jobSuccess ?? true,
-      code: job.code === undefined ? DOCS_EXAMPLE_CODE : nonEmpty(job.code, "Option code"),
+      jobSuccess: job.jobSuccess === undefined ? true : readBoolean(job.jobSuccess, "Option jobSuccess"),
+      code: job.code === undefined ? DEFAULT_CODE : nonEmpty(job.code, "Option code"),
       history,
       imageLinks,
       missingZip,
@@ -431,89 +617,56 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
     return job;
   }
 
-  /**
-   * The answer's own timestamp, later than the request's like Smile ID's: answering within the
-   * millisecond the request was signed in would repeat the request's pair, which clients refuse.
-   */
-  function answerTimestamp(requestTimestamp: string | undefined): string {
+  function updateJob(userId: string, jobId: string, update: FakeJobUpdate): void {
+    const job = jobs.get(jobId);
+    if (job === undefined || job.userId !== userId) {
+      throw new SmileIdError(
+        "invalid_argument",
+        `The fake has no job with user id ${quote(userId)} and job id ${quote(jobId)}; add it with addJob first`,
+      );
+    }
+    if (typeof update !== "object" || update === null) throw invalidArgument("A job update", "an object", update);
+    // Check everything before changing anything, so a bad field leaves the job as it was.
+    const result = update.result === undefined ? undefined : withIds(readResult(update.result), userId, jobId, false);
+    const history = update.history === undefined ? undefined : readHistory(update.history);
+    const imageLinks = update.imageLinks === undefined ? undefined : readImageLinks(update.imageLinks);
+    const jobSuccess = update.jobSuccess === undefined
+      ? undefined
+      : readBoolean(update.jobSuccess, "Option jobSuccess");
+    const code = update.code === undefined ? undefined : nonEmpty(update.code, "Option code");
+    const complete = update.jobComplete === undefined
+      ? undefined
+      : readBoolean(update.jobComplete, "Option jobComplete");
+    if (result !== undefined) {
+      job.result = result;
+      if (history === undefined && isObject(result)) job.history = [...job.history, result];
+    }
+    if (history !== undefined) job.history = history;
+    if (imageLinks !== undefined) job.imageLinks = imageLinks;
+    if (jobSuccess !== undefined) job.jobSuccess = jobSuccess;
+    if (code !== undefined) job.code = code;
+    if (complete === true) markComplete(job);
+    if (complete === false) job.completesAt = Infinity;
+  }
+
+  function markComplete(job: JobState): void {
+    job.completesAt = now();
+    job.appearsAt = Math.min(job.appearsAt, job.completesAt);
+  }
+
+  /** The job as the protocol sees it now; an unknown job is created here when `autoCreateJobs` says so. */
+  function lookup(userId: string, jobId: string): JobView | undefined {
+    if (!jobs.has(jobId) && autoCompletesAfterMs !== undefined) {
+      addJob({ userId, jobId, completesAfterMs: autoCompletesAfterMs });
+    }
+    const job = jobs.get(jobId);
+    if (job === undefined) return undefined;
     const at = now();
-    const timestamp = new Date(at).toISOString();
-    return timestamp === requestTimestamp ? new Date(at + 1).toISOString() : timestamp;
+    return { ...job, visible: at >= job.appearsAt, complete: at >= job.completesAt };
   }
 
   async function sign(bad: boolean | undefined, timestamp?: string) {
     return await (bad ? wrongSigner : signer).sign(timestamp ?? new Date(now()).toISOString());
-  }
-
-  /** The checks and answers of the protocol, after faults that replace the answer. */
-  async function answer(request: Request, record: { userId?: string; jobId?: string }): Promise<Answer> {
-    const path = new URL(request.url).pathname;
-    if (path !== endpoint) return { status: 404, body: { error: `Not found: ${path}` } };
-    if (request.method !== "POST") {
-      return { status: 405, body: { error: "Method not allowed" }, headers: { allow: "POST" } };
-    }
-    // No Content-Type, or an empty one, is read as JSON: the PHP SDK sends such requests.
-    const type = (request.headers.get("content-type") ?? "").trim();
-    if (type !== "" && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
-      await request.body?.cancel().catch(() => {});
-      return smileError(415, "2203", `Content-Type must be application/json, got ${quote(type)}`);
-    }
-    let text: string;
-    try {
-      text = await readText(request, MAX_REQUEST_BYTES, "The request body");
-    } catch {
-      return { status: 413, body: { error: `Request body is larger than ${MAX_REQUEST_BYTES} bytes` } };
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return smileError(400, "2203", "Invalid JSON");
-    }
-    if (!isObject(body)) return smileError(400, "2203", "The request body must be a JSON object");
-
-    for (const key of ["user_id", "job_id"] as const) {
-      const value = body[key];
-      if (typeof value === "string" || typeof value === "number") {
-        record[key === "user_id" ? "userId" : "jobId"] = String(value);
-      }
-    }
-    const missing = REQUIRED.filter((key) => body[key] === undefined || body[key] === null || body[key] === "");
-    if (missing.length > 0) return smileError(400, "2213", `Missing parameter: ${missing.join(", ")}`);
-    const wrong = [
-      ...(["user_id", "job_id", "partner_id", "timestamp"] as const).filter((key) =>
-        typeof body[key] !== "string" && typeof body[key] !== "number"
-      ),
-      ...(typeof body.signature === "string" ? [] : ["signature"]),
-      ...(["history", "image_links"] as const).filter((key) => readFlag(body[key]) === undefined),
-    ];
-    if (wrong.length > 0) return smileError(400, "2204", `Invalid data type for: ${wrong.join(", ")}`);
-
-    // Like the real server: another partner's id, or a signature that does not cover the
-    // body's timestamp for this partner, is "not authorized".
-    if (
-      String(body.partner_id) !== signer.partnerId || !(await signer.verify(String(body.timestamp), body.signature))
-    ) {
-      return smileError(401, "2205", NOT_AUTHORIZED);
-    }
-
-    const userId = String(body.user_id);
-    const jobId = String(body.job_id);
-    let job = jobs.get(jobId);
-    if (job === undefined && autoCompletesAfterMs !== undefined) {
-      addJob({ userId, jobId, completesAfterMs: autoCompletesAfterMs });
-      job = jobs.get(jobId);
-    }
-    if (job === undefined || job.userId !== userId || now() < job.appearsAt) {
-      return smileError(404, "2210", `No job found for user_id ${quote(userId)} and job_id ${quote(jobId)}`);
-    }
-    const complete = now() >= job.completesAt;
-    const out: JsonObject = { job_complete: complete, job_success: complete && job.jobSuccess, code: job.code };
-    if (complete) out.result = clone(job.result);
-    else if (job.missingZip) Object.assign(out, { code: MISSING_ZIP_CODE, result: MISSING_ZIP_RESULT });
-    if (readFlag(body.history)) out.history = complete ? job.history.map((entry) => clone(entry)) : [];
-    if (readFlag(body.image_links)) out.image_links = complete ? clone(job.imageLinks as JsonObject) : {};
-    return { status: 200, body: out, jobComplete: complete, requestTimestamp: String(body.timestamp) };
   }
 
   async function handle(input: Request | string | URL, init?: RequestInit): Promise<Response> {
@@ -525,17 +678,26 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
     const signal = () => (init?.signal instanceof AbortSignal ? init.signal : request.signal);
     const at = now();
     const fault = takeFault();
-    const record: { userId?: string; jobId?: string } = {};
-    const log = (status: number, smileCode?: string, jobComplete?: boolean) => {
+    const log = (
+      status: number,
+      answered: { facts?: FakeRequestFacts; smileCode?: string | undefined; jobComplete?: boolean | undefined } = {},
+    ) => {
+      const facts = answered.facts ?? {};
       const entry: FakeRequestRecord = {
         at,
         method: request.method,
         path: safePath(request.url),
         status,
-        userId: record.userId,
-        jobId: record.jobId,
-        smileCode,
-        jobComplete,
+        userId: facts.userId,
+        jobId: facts.jobId,
+        partnerId: facts.partnerId,
+        timestamp: facts.timestamp,
+        history: facts.history,
+        imageLinks: facts.imageLinks,
+        body: facts.body,
+        signatureValid: facts.signatureValid,
+        smileCode: answered.smileCode,
+        jobComplete: answered.jobComplete,
         faulted: fault !== undefined,
       };
       requests.push(entry);
@@ -553,20 +715,25 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
       const headers: Record<string, string> = {};
       if (fault.retryAfter !== undefined) headers["retry-after"] = String(fault.retryAfter);
       const errorBody = fault.errorBody ?? { error: `Injected HTTP ${fault.status}` };
-      log(fault.status, isObject(errorBody) && errorBody.code !== undefined ? String(errorBody.code) : undefined);
+      log(fault.status, {
+        smileCode: isObject(errorBody) && errorBody.code !== undefined ? String(errorBody.code) : undefined,
+      });
       return typeof errorBody === "string"
         ? new Response(errorBody, { status: fault.status, headers })
         : Response.json(errorBody, { status: fault.status, headers });
     }
 
-    const result = await answer(request, record);
+    const result = await answerJobStatus(request, { endpoint, signer, lookup });
     const headers: Record<string, string> = { "content-type": "application/json", ...result.headers };
     if (fault?.retryAfter !== undefined) headers["retry-after"] = String(fault.retryAfter);
     const body: JsonObject = result.status === 200
-      ? { ...result.body, ...(await sign(fault?.badSignature, answerTimestamp(result.requestTimestamp))) }
+      ? { ...result.body, ...(await sign(fault?.badSignature, answerTimestamp(now(), result.facts.timestamp))) }
       : result.body;
-    const code = result.status === 200 ? undefined : stringOrUndefined(result.body.code);
-    log(result.status, code, result.jobComplete);
+    log(result.status, {
+      facts: result.facts,
+      smileCode: result.status === 200 || result.body.code === undefined ? undefined : String(result.body.code),
+      jobComplete: result.jobComplete,
+    });
     const text = JSON.stringify(body);
     switch (fault?.body) {
       case "malformed":
@@ -590,7 +757,7 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
     return pending.fault;
   }
 
-  async function buildCallback(jobId: string, callbackOptions: FakeCallbackOptions = {}): Promise<JsonObject> {
+  async function buildCallback(jobId: string, callbackOptions: BuildCallbackOptions = {}): Promise<JsonObject> {
     const job = getJob(jobId);
     const signed: { signature: string; timestamp: string } = {
       ...(await sign(callbackOptions.badSignature, callbackOptions.timestamp)),
@@ -620,7 +787,7 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
   async function sendCallback(
     jobId: string,
     target: string | URL | CallbackHandler,
-    callbackOptions: FakeCallbackOptions = {},
+    callbackOptions: SendCallbackOptions = {},
   ): Promise<Response> {
     const body = JSON.stringify(await buildCallback(jobId, callbackOptions));
     const init: RequestInit = {
@@ -638,16 +805,16 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
 
   return {
     partnerId: signer.partnerId,
+    clock,
     fetch: handle,
     get requests(): readonly FakeRequestRecord[] {
       return requests;
     },
     addJob,
     completeJob(jobId: string): void {
-      const job = getJob(jobId);
-      job.completesAt = now();
-      job.appearsAt = Math.min(job.appearsAt, job.completesAt);
+      markComplete(getJob(jobId));
     },
+    updateJob,
     injectFault(fault: FakeFault): void {
       if (typeof fault !== "object" || fault === null) throw invalidArgument("A fault", "an object", fault);
       const times = fault.times ?? 1;
@@ -675,68 +842,40 @@ export function createFakeSmileId(options: FakeSmileIdOptions): FakeSmileId {
   };
 }
 
-/** The job's result: the documented example by default; an object gets PartnerParams if it has none. */
-function initialResult(job: FakeJob, userId: string, jobId: string): JsonObject | string {
-  if (job.result === undefined) return withIds(DOCS_EXAMPLE_RESULT, userId, jobId, true);
-  if (typeof job.result === "string") return job.result;
-  if (isObject(job.result)) return withIds(job.result, userId, jobId, false);
-  throw invalidArgument("Option result", "a JSON object or a string", job.result);
+type FakeRequestFacts = Awaited<ReturnType<typeof answerJobStatus>>["facts"];
+
+function readResult(result: unknown): JsonObject | string {
+  if (typeof result === "string") return result;
+  if (isObject(result)) return clone(result);
+  throw invalidArgument("Option result", "a JSON object or a string", result);
 }
 
-/** The job's history: the documented example's entry with the default result, else `[result]`. */
-function initialHistory(job: FakeJob, result: JsonObject | string, userId: string, jobId: string): JsonObject[] {
-  if (job.history === undefined) {
-    if (job.result === undefined) return [withIds(DOCS_EXAMPLE_HISTORY_ENTRY, userId, jobId, true)];
-    return isObject(result) ? [result] : [];
-  }
-  if (Array.isArray(job.history) && job.history.every(isObject)) return job.history.map((entry) => clone(entry));
-  throw invalidArgument("Option history", "an array of JSON objects", job.history);
+function readHistory(history: unknown): JsonObject[] {
+  if (Array.isArray(history) && history.every(isObject)) return history.map((entry) => clone(entry));
+  throw invalidArgument("Option history", "an array of JSON objects", history);
 }
 
-/** The job's image links: a selfie link on a reserved `.invalid` host by default. */
-function initialImageLinks(job: FakeJob, jobId: string): JsonObject {
-  if (job.imageLinks === undefined) {
-    return { selfie_image: `https://fake-smile-id.invalid/images/${encodeURIComponent(jobId)}/selfie.jpg` };
-  }
-  if (isObject(job.imageLinks)) return clone(job.imageLinks as JsonObject);
-  throw invalidArgument("Option imageLinks", "a JSON object", job.imageLinks);
+function readImageLinks(links: unknown): JsonObject {
+  if (isObject(links)) return clone(links);
+  throw invalidArgument("Option imageLinks", "a JSON object", links);
 }
 
-function smileError(status: number, code: string, error: string): Answer {
-  return { status, body: { code, error } };
-}
-
-/** Accepts what SDKs send for `history`/`image_links`: absent, a boolean, or the old docs' "true"/"false". */
-function readFlag(value: unknown): boolean | undefined {
-  if (value === undefined || value === null) return false;
-  if (typeof value === "boolean") return value;
-  if (value === "true") return true;
-  if (value === "false") return false;
-  return undefined;
+function readBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== "boolean") throw invalidArgument(name, "a boolean", value);
+  return value;
 }
 
 /** Copies a result with the job's ids in PartnerParams: always when `overwrite`, else only if absent. */
-function withIds(result: JsonObject, userId: string, jobId: string, overwrite: boolean): JsonObject {
-  const copy = clone(result);
+function withIds<T extends JsonObject | string>(result: T, userId: string, jobId: string, overwrite: boolean): T {
+  if (typeof result === "string") return result;
+  const copy = clone(result as JsonObject);
   const params = copy.PartnerParams;
   if (isObject(params)) {
     if (overwrite) copy.PartnerParams = { ...params, user_id: userId, job_id: jobId };
   } else if (params === undefined) {
     copy.PartnerParams = { user_id: userId, job_id: jobId };
   }
-  return copy;
-}
-
-function clone<T extends JsonValue>(value: T): T {
-  return JSON.parse(JSON.stringify(value));
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function stringOrUndefined(value: JsonValue | undefined): string | undefined {
-  return value === undefined ? undefined : String(value);
+  return copy as T;
 }
 
 function delayOption(value: unknown, name: string): number {
@@ -752,12 +891,4 @@ function normaliseBasePath(path: unknown): string {
     throw invalidArgument("Option basePath", 'a path starting with "/" (or "")', path);
   }
   return path.replace(/\/+$/, "");
-}
-
-function safePath(url: string): string {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return url;
-  }
 }

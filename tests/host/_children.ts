@@ -48,6 +48,45 @@ export function runtimeCommand(script: string, args: readonly string[]): [string
   return [process.execPath, [...execArgv, script, ...args]];
 }
 
+/** A child process whose output is collected as text while it runs. */
+export interface CapturedChild {
+  /** The process (its stdin is a pipe when asked for). */
+  readonly child: ChildProcess;
+  /** Resolves when it has exited and its output is read: its exit code, or the signal that ended it. */
+  readonly exited: Promise<number | string>;
+  /** Everything it printed on stdout so far. */
+  stdout(): string;
+  /** Everything it printed on stderr so far. */
+  stderr(): string;
+}
+
+/**
+ * Starts `command` with `args`, collecting stdout and stderr as UTF-8 text. `exited` rejects when
+ * the program cannot be started; after `timeoutMs` (if given) the child is killed.
+ */
+export function spawnCapture(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string | undefined>; stdin?: "pipe" | "ignore"; timeoutMs?: number } =
+    {},
+): CapturedChild {
+  const child = spawn(command, args, {
+    stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill(), options.timeoutMs);
+  const exited = new Promise<number | string>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code, signal) => resolve(code ?? signal!));
+  }).finally(() => clearTimeout(timer));
+  return { child, exited, stdout: () => stdout, stderr: () => stderr };
+}
+
 /** Starts `tests/host/<name>` with this runtime and `args`. */
 export function startChild(name: string, args: readonly string[]): Child {
   const script = fileURLToPath(new URL(`./${name}`, import.meta.url));

@@ -191,6 +191,17 @@ export function writeResponse(
   socket.end(Buffer.concat([head(status, { "content-length": String(bytes.byteLength), ...headers }), bytes]));
 }
 
+/**
+ * A 200 JSON response whose `content-length` declares all of `body` but which carries only its
+ * first `sent` characters: a body cut short.
+ */
+export function truncatedJson(body: string, sent: number): Buffer {
+  return Buffer.concat([
+    head(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }),
+    Buffer.from(body.slice(0, sent)),
+  ]);
+}
+
 /** The status line and headers of a response, with `connection: close`. */
 export function head(status: number, headers: Record<string, string>): Buffer {
   const lines = [`HTTP/1.1 ${status} ${REASONS[status] ?? "Status"}`, "connection: close"];

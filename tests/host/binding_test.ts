@@ -8,6 +8,7 @@ import { assert, assertEquals, assertMatch, assertStrictEquals } from "@std/asse
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { createClient, createSigner, type FetchLike } from "../../mod.ts";
+import { concatBytes } from "../../src/_body.ts";
 import { assertRejectsWithCode } from "../_helpers.ts";
 
 const partnerId = "085";
@@ -30,7 +31,7 @@ async function serve(
     const chunks: Uint8Array[] = [];
     req.on("data", (chunk: Uint8Array) => chunks.push(chunk));
     req.on("end", () => {
-      const text = new TextDecoder().decode(concat(chunks));
+      const text = new TextDecoder().decode(concatBytes(chunks));
       const entry = { path: req.url ?? "", body: text ? JSON.parse(text) : {} };
       received.push(entry);
       void Promise.resolve(answer(entry, res)).catch(() => res.destroy());
@@ -52,16 +53,6 @@ async function serve(
         server.close(() => resolve());
       }),
   };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return all;
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

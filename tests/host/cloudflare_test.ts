@@ -12,6 +12,7 @@ import { bundleEntry, stopBundler } from "../../scripts/_conformance/bundle.ts";
 import { createDurableObjectReplayGuard, type DurableObjectNamespaceLike } from "../../src/cloudflare.ts";
 import { SmileIdError } from "../../src/errors.ts";
 import { deliverEverywhere, type ProofSmileId, startProofSmileId } from "./_guard_proof.ts";
+import { sleep } from "../_helpers.ts";
 
 // Not newer than the workerd that miniflare bundles.
 const COMPATIBILITY_DATE = "2026-01-01";
@@ -98,8 +99,6 @@ interface Dump {
 }
 const dump = async (origin: string, name = "smile-id-replay-guard") =>
   (await post(origin, "/dump", { name })) as unknown as Dump;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test("durable object: claim records the key once, across isolates; release lets it be claimed again", async () => {
   await withWorkerd(async ({ a, b }) => {

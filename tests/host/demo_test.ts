@@ -3,10 +3,9 @@
 
 import { test } from "node:test";
 import { assert, assertEquals, assertMatch, assertNotMatch, assertStrictEquals } from "@std/assert";
-import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { bareEnv } from "./_children.ts";
+import { bareEnv, spawnCapture } from "./_children.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -17,17 +16,11 @@ function deno(): string {
 
 test("deno task demo runs the whole flow offline and exits 0", async () => {
   const started = Date.now();
-  const child = spawn(deno(), ["task", "demo"], {
-    cwd: ROOT,
-    env: bareEnv({ NO_COLOR: "1" }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on("close", (exit) => resolve(exit)));
+  const demo = spawnCapture(deno(), ["task", "demo"], { cwd: ROOT, env: bareEnv({ NO_COLOR: "1" }) });
+  const code = await demo.exited;
   const elapsed = Date.now() - started;
+  const stdout = demo.stdout();
+  const stderr = demo.stderr();
 
   assertStrictEquals(code, 0, stdout + stderr);
   for (
@@ -35,7 +28,7 @@ test("deno task demo runs the whole flow offline and exits 0", async () => {
       /^1\. Start a fake Smile ID$/m,
       /^ {3}listening on http:\/\/127\.0\.0\.1:\d+\/v1, partner id 085/m,
       /^ {3}✓ an unsigned request gets HTTP 400 with code 2213/m,
-      /^ {3}check 1 at 0\.\d s: not complete yet, next check in/m,
+      /^ {3}attempt 1, 0\.\d s: not complete yet; next check in/m,
       /^ {3}✓ complete after \d+ checks in [3-9]\.\d s/m,
       /^ {3}decision {4}approved$/m,
       /^ {3}✓ HTTP 200 processed: signature valid, confirmed with Smile ID, onCallback saved decision approved$/m,

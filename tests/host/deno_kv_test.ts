@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { SmileIdError } from "../../src/errors.ts";
 import { createKvReplayGuard, type KvLike } from "../../src/deno_kv.ts";
 import { assertStoreFailure, claimProof, handlerProof } from "./_guard_proof.ts";
+import { sleep } from "../_helpers.ts";
 
 interface Kv extends KvLike {
   set(key: readonly unknown[], value: unknown, options?: { expireIn?: number }): Promise<unknown>;
@@ -53,8 +54,6 @@ function storedClaim(value: unknown): { token: string; expiresAt: number } {
   return JSON.parse(new TextDecoder().decode(value));
 }
 const claimBytes = (token: string, expiresAt: number) => new TextEncoder().encode(JSON.stringify({ token, expiresAt }));
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test("deno-kv: claim records the key once; release lets it be claimed again", { skip }, async () => {
   await withKv(async (open) => {

@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import process from "node:process";
 import type { Socket } from "node:net";
 import { createClient, createSigner, type JsonObject, SmileIdError, type SmileIdErrorCode } from "../../mod.ts";
-import type { ClientConfig, JobStatus, PollProgress, RequestOptions, SmileIdClient } from "../../mod.ts";
+import type { ClientConfig, GetJobStatusOptions, JobStatus, PollProgress, SmileIdClient } from "../../mod.ts";
 import { createFakeSmileId } from "../../src/testing/mod.ts";
 import {
   activeResources,
@@ -19,6 +19,7 @@ import {
   startFetchServer,
   startRawServer,
   type TestServer,
+  truncatedJson,
   writeResponse,
 } from "./_fault_server.ts";
 
@@ -54,7 +55,7 @@ interface FaultCase {
   /** Client options on top of partner, key and server. */
   readonly client?: Partial<ClientConfig>;
   /** Per-call options of the default call, `getJobStatus`. */
-  readonly call?: RequestOptions;
+  readonly call?: GetJobStatusOptions;
   /** Another call to make instead of `getJobStatus(query, call)`. */
   readonly act?: (client: SmileIdClient) => Promise<unknown>;
   /** The call must settle within this many milliseconds (plus MARGIN_MS). */
@@ -163,15 +164,7 @@ test("getJobStatus() rejects with code transport when the connection is reset be
 test("getJobStatus() rejects with code transport when the connection is reset after the headers", async () => {
   const body = await signedAnswer();
   const outcome = await run({
-    behaviour: (socket) =>
-      afterFlush(
-        socket,
-        Buffer.concat([
-          head(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }),
-          Buffer.from(body.slice(0, 20)),
-        ]),
-        () => socket.resetAndDestroy(),
-      ),
+    behaviour: (socket) => afterFlush(socket, truncatedJson(body, 20), () => socket.resetAndDestroy()),
     deadlineMs: 2000,
   });
   expectCode(outcome, "transport");
@@ -180,13 +173,7 @@ test("getJobStatus() rejects with code transport when the connection is reset af
 test("getJobStatus() rejects with code transport when the connection closes before the declared length", async () => {
   const body = await signedAnswer();
   const outcome = await run({
-    behaviour: (socket) =>
-      socket.end(
-        Buffer.concat([
-          head(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }),
-          Buffer.from(body.slice(0, body.length / 2)),
-        ]),
-      ),
+    behaviour: (socket) => socket.end(truncatedJson(body, body.length / 2)),
     deadlineMs: 2000,
   });
   expectCode(outcome, "transport");
@@ -211,13 +198,7 @@ test("getJobStatus() rejects with code timeout when the headers stall halfway", 
 test("getJobStatus() rejects with code timeout when the body stalls halfway", async () => {
   const body = await signedAnswer();
   const outcome = await run({
-    behaviour: (socket) =>
-      socket.write(
-        Buffer.concat([
-          head(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }),
-          Buffer.from(body.slice(0, body.length / 2)),
-        ]),
-      ),
+    behaviour: (socket) => socket.write(truncatedJson(body, body.length / 2)),
     call: { timeoutMs: 400 },
     deadlineMs: 400,
   });
@@ -230,14 +211,7 @@ test("getJobStatus() rejects with code aborted when the caller aborts while the 
   const controller = new AbortController();
   const outcome = await run({
     behaviour: (socket) =>
-      afterFlush(
-        socket,
-        Buffer.concat([
-          head(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }),
-          Buffer.from(body.slice(0, 10)),
-        ]),
-        () => controller.abort(new Error("caller gave up")),
-      ),
+      afterFlush(socket, truncatedJson(body, 10), () => controller.abort(new Error("caller gave up"))),
     call: { signal: controller.signal, timeoutMs: 10_000 },
     deadlineMs: 1000,
   });
@@ -526,7 +500,7 @@ test("waitForJobStatus() rejects with code timeout carrying the last status when
   });
   const error = expectCode(outcome, "timeout");
   assert((error.attempts ?? 0) >= 2);
-  assertStrictEquals((error.lastStatus as { jobComplete: boolean }).jobComplete, false);
+  assertStrictEquals(error.lastStatus?.jobComplete, false);
   // The deadline may cut the last attempt before its request reached the server.
   const attempts = error.attempts ?? 0;
   const received = outcome.server.requests.length;

@@ -251,7 +251,7 @@ test(
   async () => {
     const anyJson = fc.oneof(jsonValue, jsonObject(hostileKey, jsonValue, 10));
     await check(fc.record({ json: anyJson, form: bodyForm }), async ({ json, form }) => {
-      const outcome = await settle(() => parseJobStatusResponse(asBody(json, form) as JsonObject, { signer }));
+      const outcome = await settle(() => parseJobStatusResponse(signer, asBody(json, form) as JsonObject));
       if ("error" in outcome) assertSmileIdError(outcome.error);
       else assertEquals(outcome.value.raw, json);
     });
@@ -281,7 +281,7 @@ test(
     await check(fc.record({ body, form: bodyForm }), async ({ body, form }) => {
       const { extra = {}, ...known } = body;
       const json = JSON.parse(JSON.stringify({ ...extra, ...known, ...(await signer.sign()) })) as JsonObject;
-      const outcome = await settle(() => parseJobStatusResponse(asBody(json, form) as JsonObject, { signer }));
+      const outcome = await settle(() => parseJobStatusResponse(signer, asBody(json, form) as JsonObject));
       if ("error" in outcome) {
         assertSmileIdError(outcome.error);
         assertStrictEquals(outcome.error.code, "schema", outcome.error.message);
@@ -308,7 +308,7 @@ test(
     );
     await check(input, async (value) => {
       const body = "bytes" in value ? new Response(value.bytes) : value.text;
-      const outcome = await settle(() => parseJobStatusResponse(body, { signer, maxBodyBytes: 1024 * 1024 }));
+      const outcome = await settle(() => parseJobStatusResponse(signer, body, { maxBodyBytes: 1024 * 1024 }));
       if ("error" in outcome) assertSmileIdError(outcome.error);
       else assertStrictEquals(typeof outcome.value.jobComplete, "boolean");
     });
@@ -393,7 +393,7 @@ test(
   async () => {
     await check(fc.record({ document: validJobStatus, form: bodyForm }), async ({ document, form }) => {
       const json: JsonObject = { ...document, ...(await signer.sign()) };
-      const status = await parseJobStatusResponse(asBody(json, form) as JsonObject, { signer });
+      const status = await parseJobStatusResponse(signer, asBody(json, form) as JsonObject);
       assertEquals(status.raw, json);
       assertStrictEquals(status.jobComplete, json.job_complete);
       assertStrictEquals(status.jobSuccess, json.job_success);
@@ -451,7 +451,7 @@ test(
     await check(input, async ({ value, form }) => {
       const callback = form === "raw" || form === "bytes-raw" ? value : asCallback(value, form);
       const outcome = await settle(() =>
-        verifyCallback(callback as JsonObject, { signer, replayGuard: createMemoryReplayGuard() })
+        verifyCallback(signer, callback as JsonObject, { replayGuard: createMemoryReplayGuard() })
       );
       assert("error" in outcome, `accepted ${fc.stringify(value).slice(0, 200)}`);
       assertSmileIdError(outcome.error);
@@ -470,7 +470,7 @@ test(`verifyCallback() throws only SmileIdError for arbitrary options (${NUM_RUN
     fc.record({
       signer: fc.oneof(hostileValue, fc.constant(signer)),
       toleranceSeconds: hostileValue,
-      now: fc.oneof(hostileValue, fc.constant(() => Date.now())),
+      clock: fc.oneof(hostileValue, fc.constant({ now: () => Date.now() })),
       replayGuard: hostileValue,
       maxBodyBytes: hostileValue,
       confirm: hostileValue,
@@ -478,9 +478,10 @@ test(`verifyCallback() throws only SmileIdError for arbitrary options (${NUM_RUN
     }, { requiredKeys: [] }),
   );
   await check(options, async (input) => {
-    const outcome = await settle(() => verifyCallback(body, input as { signer: typeof signer }));
+    const given = (typeof input === "object" && input !== null ? input : {}) as { signer?: typeof signer };
+    const outcome = await settle(() => verifyCallback(given.signer as typeof signer, body, input as never));
     if ("error" in outcome) assertSmileIdError(outcome.error);
-    else assertStrictEquals(outcome.value.signature, "valid");
+    else assertStrictEquals(outcome.value.payload.signature, JSON.parse(body).signature);
   });
 });
 
@@ -499,8 +500,12 @@ test(
       async ({ body, form, skewSeconds }) => {
         const signed = await signer.sign(new Date(now - skewSeconds * 1000));
         const json = JSON.parse(JSON.stringify({ ...body, ...signed })) as JsonObject;
-        const options = { signer, now: () => now, toleranceSeconds: 300, replayGuard: createMemoryReplayGuard() };
-        const outcome = await settle(() => verifyCallback(asCallback(json, form), options));
+        const options = {
+          clock: { now: () => now },
+          toleranceSeconds: 300,
+          replayGuard: createMemoryReplayGuard(),
+        };
+        const outcome = await settle(() => verifyCallback(signer, asCallback(json, form), options));
         if ("error" in outcome) {
           assertSmileIdError(outcome.error);
           const expected = skewSeconds > 300 ? "stale_timestamp" : skewSeconds < -300 ? "future_timestamp" : "schema";
@@ -509,10 +514,9 @@ test(
           return;
         }
         assert(Math.abs(skewSeconds) <= 300);
-        assertStrictEquals(outcome.value.signature, "valid");
         assertEquals(outcome.value.payload.raw, json);
         assertStrictEquals(outcome.value.payload.timestamp, signed.timestamp);
-        const again = await settle(() => verifyCallback(asCallback(json, form), options));
+        const again = await settle(() => verifyCallback(signer, asCallback(json, form), options));
         assert("error" in again, "a replay was accepted");
         assertSmileIdError(again.error);
         assertStrictEquals(again.error.code, "replayed");
@@ -522,7 +526,7 @@ test(
 );
 
 test(
-  `verifyCallback() never reports a callback fresh unless now() gave a time within the tolerance (${NUM_RUNS} runs)`,
+  `verifyCallback() never reports a callback fresh unless clock.now() gave a time within the tolerance (${NUM_RUNS} runs)`,
   LONG,
   async () => {
     const at = Date.parse("2024-06-01T12:00:00.000Z");
@@ -535,9 +539,8 @@ test(
     );
     await check(clockValue, async (value) => {
       const outcome = await settle(() =>
-        verifyCallback(body, {
-          signer,
-          now: () => value as number,
+        verifyCallback(signer, body, {
+          clock: { now: () => value as number },
           toleranceSeconds: 300,
           replayGuard: createMemoryReplayGuard(),
         })
@@ -549,7 +552,7 @@ test(
       assertStrictEquals(outcome.value.fresh, true);
       assert(
         typeof value === "number" && Number.isFinite(value) && Math.abs(value - at) <= 300_000,
-        `accepted as fresh with now() returning ${fc.stringify(value)}`,
+        `accepted as fresh with clock.now() returning ${fc.stringify(value)}`,
       );
     });
   },

@@ -10,6 +10,7 @@ import { SmileIdError } from "../../src/errors.ts";
 import { createRedisReplayGuard, type RedisLikeClient } from "../../src/redis.ts";
 import { type RedisServer, startRedis } from "./_redis_server.ts";
 import { assertStoreFailure, claimProof, handlerProof } from "./_guard_proof.ts";
+import { sleep } from "../_helpers.ts";
 
 /** One connected client of either package, with a raw command for the test's own checks. */
 interface TestClient {
@@ -72,8 +73,6 @@ async function withRedis(
     await server.stop();
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 for (const kind of KINDS) {
   test(`${kind}: claim records the key once; release lets it be claimed again`, async () => {

@@ -14,7 +14,6 @@ import {
   fail,
 } from "@std/assert";
 import { Buffer } from "node:buffer";
-import { spawn } from "node:child_process";
 import process from "node:process";
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -29,8 +28,18 @@ import { verifyCallback } from "../../src/callback.ts";
 import { createMemoryReplayGuard } from "../../src/replay_guard.ts";
 import { createFakeSmileId } from "../../src/testing/mod.ts";
 import { main } from "../../src/cli.ts";
+import { resolveServer } from "../../src/server.ts";
+import { send } from "../../src/transport.ts";
+import { pollDelays } from "../../src/poll.ts";
+import { classifyCallbackError, createCallbackHandler } from "../../src/handler.ts";
+import { describeResult } from "../../src/result.ts";
+import { createRedisReplayGuard } from "../../src/redis.ts";
+import { createKvReplayGuard } from "../../src/deno_kv.ts";
+import { createDurableObjectReplayGuard } from "../../src/cloudflare.ts";
+import { toNodeHandler } from "../../src/node.ts";
 import type { JsonObject } from "../../src/types.ts";
 import { head, runtime, startRawServer, type TestServer, writeResponse } from "./_fault_server.ts";
+import { spawnCapture } from "./_children.ts";
 
 /** A distinctive key: any of these forms in any output is a leak. */
 const API_KEY = "sk_test_NEVER-PRINT-ME_5b0e1f2a9c7d";
@@ -63,6 +72,8 @@ function collect(where: string, value: unknown, seen = new Set<unknown>(), depth
   if (value === null || seen.has(value) || depth > 6) return;
   seen.add(value);
   if (depth === 0) {
+    const deno = (globalThis as { Deno?: { inspect(v: unknown, o: object): string } }).Deno;
+    if (deno) add("Deno.inspect", () => deno.inspect(value, { depth: 10, showHidden: true, getters: true }));
     add("inspect", () => inspect(value));
     add("inspect showHidden", () => inspect(value, { showHidden: true, depth: 20, getters: true }));
     add("JSON", () => JSON.stringify(value));
@@ -193,7 +204,7 @@ test("configuration errors never quote the API key", async () => {
     ["bad query", () => createClient({ partnerId, apiKey: API_KEY }).getJobStatus(null as never)],
     ["empty job id", () => createClient({ partnerId, apiKey: API_KEY }).getJobStatus({ userId: "u", jobId: "" })],
     ["bad poll option", () => createClient({ partnerId, apiKey: API_KEY }).waitForJobStatus(query, { intervalMs: -1 })],
-    ["bad tolerance", () => verifyCallback("{}", { signer: smile, toleranceSeconds: -1 })],
+    ["bad tolerance", () => verifyCallback(smile, "{}", { toleranceSeconds: -1 })],
     ["bad fake", () => createFakeSmileId({ partnerId: 1 as unknown as string, apiKey: API_KEY })],
     [
       "verify with wrong-typed key",
@@ -347,7 +358,7 @@ test("waitForJobStatus() failures carry no trace of the API key, lastStatus and 
 test("parseJobStatusResponse() and verifyCallback() outcomes carry no trace of the API key", async () => {
   const signer = smile;
   const body = async (extra: JsonObject) => JSON.stringify({ ...extra, ...(await signer.sign()) });
-  const parse = (input: Response | string) => () => parseJobStatusResponse(input, { signer, maxBodyBytes: 1000 });
+  const parse = (input: Response | string) => () => parseJobStatusResponse(signer, input, { maxBodyBytes: 1000 });
   await collectCall(
     "parse: bad signature",
     parse(JSON.stringify({ job_complete: true, signature: "x", timestamp: "t" })),
@@ -363,7 +374,7 @@ test("parseJobStatusResponse() and verifyCallback() outcomes carry no trace of t
   const client = createClient({ partnerId, apiKey: API_KEY, fetch: fake.fetch });
   const guard = createMemoryReplayGuard();
   const verify = (input: unknown, options: object = {}) => () =>
-    verifyCallback(input as string, { signer, replayGuard: guard, ...options });
+    verifyCallback(signer, input as string, { replayGuard: guard, ...options });
   const genuine = await fake.buildCallback(query.jobId);
   const stale = await fake.buildCallback(query.jobId, { timestamp: new Date(Date.now() - 3_600_000).toISOString() });
   const future = await fake.buildCallback(query.jobId, { timestamp: new Date(Date.now() + 3_600_000).toISOString() });
@@ -424,6 +435,14 @@ test("createClient() never echoes credentials embedded in a server URL", () => {
     `http://partner:${API_KEY}@example.com/v1`,
     `ftp://partner:${API_KEY}@example.com/v1`,
     `https://partner:${API_KEY}@api.example/v1?x=1`,
+    // Forms the WHATWG parser reads as user:password@ without "//".
+    `https:/partner:${API_KEY}@api.example/v1`,
+    `https:\\partner:${API_KEY}@api.example/v1`,
+    `https:partner:${API_KEY}@api.example/v1`,
+    `http:/partner:${API_KEY}@127.0.0.1/v1`,
+    `HTTP:partner:${API_KEY}@127.0.0.1:8080/v1`,
+    `mailto:partner:${API_KEY}@api.example`,
+    `partner:${API_KEY}@api.example/v1`,
   ];
   // Kept out of `collected`, so that this separate concern fails only this test.
   const texts: { where: string; text: string }[] = [];
@@ -437,7 +456,13 @@ test("createClient() never echoes credentials embedded in a server URL", () => {
     assert(outcome instanceof SmileIdError && outcome.code === "invalid_argument", String(outcome));
     const where = `createClient({ server: ${JSON.stringify(server.replace(API_KEY, "<password>"))} })`;
     texts.push({ where, text: outcome.message }, { where: `${where} inspected`, text: inspect(outcome) });
+    const before = collected.length;
+    collect(where, outcome);
+    texts.push(...collected.splice(before));
+    assertStrictEquals(outcome.cause, undefined, where);
+    assertMatch(outcome.message, /must not contain credentials/, where);
   }
+  assert(texts.some((t) => t.where.endsWith("(Deno.inspect)")) || !("Deno" in globalThis));
   assertNoSecret(texts);
 });
 
@@ -453,7 +478,7 @@ test("verifyCallback() errors never repeat the callback body, which carries pers
   for (const [name, input] of inputs) {
     let outcome: unknown;
     try {
-      outcome = await verifyCallback(input, { signer: smile, replayGuard: false });
+      outcome = await verifyCallback(smile, input, { replayGuard: false });
     } catch (error) {
       outcome = error;
     }
@@ -471,6 +496,216 @@ test("verifyCallback() errors never repeat the callback body, which carries pers
       );
     }
   }
+});
+
+// ---- Library sweep (helper A): the key planted in every input position of every public function ----
+
+/** Values that hold the key, in every shape a caller might pass by mistake. */
+const CARRIERS: [string, unknown][] = [
+  ["the config", { partnerId, apiKey: API_KEY }],
+  ["nested credentials", { client: { credentials: { partnerId, apiKey: API_KEY } } }],
+  ["an array of the key", [API_KEY]],
+  ["an array of configs", [{ partnerId, apiKey: API_KEY }, { nested: [API_KEY] }]],
+  ["a Map", new Map([["apiKey", API_KEY]])],
+  ["a Set", new Set([API_KEY])],
+  ["the key boxed", new String(API_KEY)],
+  ["the key's bytes", new TextEncoder().encode(API_KEY)],
+  ["an Error with the key", new Error(API_KEY)],
+  ["a function holding the key", Object.assign(() => undefined, { apiKey: API_KEY })],
+  ["a symbol", Symbol(API_KEY)],
+  ["an object that prints the key", { apiKey: API_KEY, toString: () => API_KEY, toJSON: () => API_KEY }],
+  ["a Request carrying the key", new Request("http://127.0.0.1:1/", { method: "POST", body: API_KEY })],
+];
+
+/** Every argument and option of the public API, as a call taking the planted value. */
+async function sweepPositions(): Promise<[string, (x: unknown) => unknown][]> {
+  const fake = createFakeSmileId({ partnerId, apiKey: API_KEY });
+  fake.addJob({ ...query, result: { ResultCode: "1012", ResultText: "ID Validated" } });
+  const config = { partnerId, apiKey: API_KEY, fetch: fake.fetch };
+  const client = createClient(config);
+  const signer = createSigner({ partnerId, apiKey: API_KEY });
+  const callback = JSON.stringify(await fake.buildCallback(query.jobId));
+  const answer = await signedBody();
+  const base = { server: 0, partnerId, ...query, signed: { signature: "s", timestamp: "t" } };
+  const request = () => new Request("http://127.0.0.1:1/v1/job_status", { method: "POST", body: "{}" });
+  const consume = (response: Response) => response.text();
+  const handlerOptions = { client, onCallback: () => {} };
+  const guard = createMemoryReplayGuard();
+  const each = (name: string, keys: string[], call: (options: Record<string, unknown>) => unknown) =>
+    keys.map((key) =>
+      [`${name} option ${key}`, (x: unknown) => call({ [key]: x })] as [string, (x: unknown) => unknown]
+    );
+  // deno-lint-ignore no-explicit-any
+  type Any = any;
+  return [
+    ["createSigner(x)", (x) => createSigner(x as Any)],
+    ["createSigner partnerId", (x) => createSigner({ partnerId: x as Any, apiKey: API_KEY })],
+    ["createSigner apiKey", (x) => createSigner({ partnerId, apiKey: x as Any })],
+    ["generateSignature(x)", (x) => generateSignature(x as Any)],
+    ["generateSignature timestamp", (x) => generateSignature({ partnerId, apiKey: API_KEY, timestamp: x as Any })],
+    ["verifySignature(x)", (x) => verifySignature(x as Any)],
+    ["verifySignature apiKey", (x) => verifySignature({ partnerId, apiKey: x as Any, timestamp: "t", signature: "s" })],
+    [
+      "verifySignature timestamp and signature",
+      (x) => verifySignature({ partnerId, apiKey: API_KEY, timestamp: x, signature: x }),
+    ],
+    ["signer.sign(x)", (x) => signer.sign(x as Any)],
+    ["signer.verify(x, x)", (x) => signer.verify(x, x)],
+    ["resolveServer(x)", (x) => resolveServer(x as Any)],
+    ["buildJobStatusRequest(x)", (x) => buildJobStatusRequest(x as Any)],
+    ...each(
+      "buildJobStatusRequest",
+      ["server", "partnerId", "userId", "jobId", "includeHistory", "includeImageLinks", "signed"],
+      (o) => buildJobStatusRequest({ ...base, ...o } as Any),
+    ),
+    [
+      "buildJobStatusRequest signed pair",
+      (x) => buildJobStatusRequest({ ...base, signed: { signature: x, timestamp: x } } as Any),
+    ],
+    ["parseJobStatusResponse(x)", (x) => parseJobStatusResponse(signer, x as Any)],
+    ["parseJobStatusResponse(x, body)", (x) => parseJobStatusResponse(x as Any, answer)],
+    ["parseJobStatusResponse(signer, body, x)", (x) => parseJobStatusResponse(signer, answer, x as Any)],
+    ["parseJobStatusResponse(body, config): old order", () => parseJobStatusResponse(answer as Any, config as Any)],
+    ...each(
+      "parseJobStatusResponse",
+      ["maxBodyBytes", "request"],
+      (o) => parseJobStatusResponse(signer, answer, o as Any),
+    ),
+    ["send(x)", (x) => send(x as Any, { fetch: fake.fetch, timeoutMs: 1000 }, consume)],
+    ["send(request, x)", (x) => send(request(), x as Any, consume)],
+    ["send(request, options, x)", (x) => send(request(), { fetch: fake.fetch, timeoutMs: 1000 }, x as Any)],
+    ...each(
+      "send",
+      ["fetch", "timeoutMs", "signal"],
+      (o) => send(request(), { fetch: fake.fetch, timeoutMs: 1000, ...o } as Any, consume),
+    ),
+    ["createClient(x)", (x) => createClient(x as Any)],
+    ...each(
+      "createClient",
+      ["partnerId", "apiKey", "server", "fetch", "timeoutMs", "maxResponseBytes"],
+      (o) => createClient({ ...config, ...o } as Any),
+    ),
+    ["createClient(query): config and query swapped", () => createClient(query as Any)],
+    ["client.getJobStatus(x)", (x) => client.getJobStatus(x as Any)],
+    ...each(
+      "client.getJobStatus query",
+      ["userId", "jobId", "includeHistory", "includeImageLinks"],
+      (o) => client.getJobStatus({ ...query, ...o } as Any),
+    ),
+    ["client.getJobStatus(query, x)", (x) => client.getJobStatus(query, x as Any)],
+    ...each("client.getJobStatus", ["signal", "timeoutMs"], (o) => client.getJobStatus(query, o as Any)),
+    ["waitForJobStatus(x, query)", (x) => waitForJobStatus(x as Any, query)],
+    ["waitForJobStatus(config, query): config first", () => waitForJobStatus(config as Any, query)],
+    ["waitForJobStatus(client, x)", (x) => waitForJobStatus(client, x as Any)],
+    ["waitForJobStatus(client, query, x)", (x) => waitForJobStatus(client, query, x as Any)],
+    ...each(
+      "waitForJobStatus",
+      [
+        "intervalMs",
+        "maxIntervalMs",
+        "timeoutMs",
+        "requestTimeoutMs",
+        "notFoundGraceMs",
+        "signal",
+        "onProgress",
+        "clock",
+        "random",
+      ],
+      (o) => waitForJobStatus(client, query, o as Any),
+    ),
+    ["client.waitForJobStatus(x)", (x) => client.waitForJobStatus(x as Any)],
+    ["client.waitForJobStatus(query, x)", (x) => client.waitForJobStatus(query, x as Any)],
+    ["pollDelays(x)", (x) => pollDelays(x as Any)],
+    ...each("pollDelays", ["intervalMs", "maxIntervalMs", "random"], (o) => pollDelays(3, o as Any)),
+    ["verifyCallback(x)", (x) => verifyCallback(signer, x as Any, { replayGuard: false })],
+    ["verifyCallback(x, body)", (x) => verifyCallback(x as Any, callback)],
+    ["verifyCallback(signer, body, x)", (x) => verifyCallback(signer, callback, x as Any)],
+    ["verifyCallback(body, config): old order", () => verifyCallback(callback as Any, config as Any)],
+    ...each(
+      "verifyCallback",
+      [
+        "toleranceSeconds",
+        "now",
+        "clock",
+        "replayGuard",
+        "maxBodyBytes",
+        "confirm",
+        "reader",
+        "signal",
+        "rememberSeconds",
+      ],
+      (o) => verifyCallback(signer, callback, { replayGuard: false, ...o } as Any),
+    ),
+    ["client.verifyCallback(x)", (x) => client.verifyCallback(x as Any)],
+    ["client.verifyCallback(body, x)", (x) => client.verifyCallback(callback, x as Any)],
+    ["createMemoryReplayGuard(x)", (x) => createMemoryReplayGuard(x as Any)],
+    ...each("createMemoryReplayGuard", ["maxEntries", "now", "clock"], (o) => createMemoryReplayGuard(o as Any)),
+    ["guard.claim(x, ttl)", (x) => guard.claim(x as Any, 60)],
+    ["guard.claim(key, x)", (x) => guard.claim("sweep", x as Any)],
+    ["guard.release(x)", (x) => guard.release(x as Any)],
+    ["createCallbackHandler(x)", (x) => createCallbackHandler(x as Any)],
+    ...each(
+      "createCallbackHandler",
+      [
+        "client",
+        "onCallback",
+        "replayGuard",
+        "confirm",
+        "toleranceSeconds",
+        "maxBodyBytes",
+        "onRejected",
+        "leaseSeconds",
+        "rememberSeconds",
+        "clock",
+      ],
+      (o) => createCallbackHandler({ ...handlerOptions, ...o } as Any),
+    ),
+    ["callback handler(x)", (x) => createCallbackHandler(handlerOptions)(x as Any)],
+    ["classifyCallbackError(x)", (x) => classifyCallbackError(x)],
+    ["describeResult(x)", (x) => describeResult(x as Any)],
+    ["createRedisReplayGuard(x)", (x) => createRedisReplayGuard(x as Any)],
+    [
+      "createRedisReplayGuard prefix",
+      (x) => createRedisReplayGuard({ sendCommand: () => Promise.resolve("OK") }, { prefix: x } as Any),
+    ],
+    ["createKvReplayGuard(x)", (x) => createKvReplayGuard(x as Any)],
+    ["createDurableObjectReplayGuard(x)", (x) => createDurableObjectReplayGuard(x as Any)],
+    [
+      "createDurableObjectReplayGuard name",
+      (x) => createDurableObjectReplayGuard({ idFromName: () => ({}), get: () => ({}) } as Any, { name: x } as Any),
+    ],
+    ["toNodeHandler(x)", (x) => toNodeHandler(x as Any)],
+    ["createFakeSmileId(x)", (x) => createFakeSmileId(x as Any)],
+    ...each(
+      "createFakeSmileId",
+      ["partnerId", "apiKey", "clock", "basePath"],
+      (o) => createFakeSmileId({ partnerId, apiKey: API_KEY, ...o } as Any),
+    ),
+  ];
+}
+
+test("sweep: the key planted in every argument and option of the public API reaches no error or result", {
+  timeout: 120_000,
+}, async () => {
+  const positions = await sweepPositions();
+  const before = collected.length;
+  const foreign: string[] = [];
+  let refusals = 0;
+  for (const [carrier, value] of CARRIERS) {
+    for (const [where, call] of positions) {
+      const name = `sweep: ${where} = ${carrier}`;
+      let outcome = await collectCall(name, () => call(value));
+      if (outcome instanceof Response) collected.push({ where: `${name} (response body)`, text: await outcome.text() });
+      if (outcome instanceof SmileIdError) refusals++;
+      else if (outcome instanceof Error) foreign.push(`${name}: ${outcome.name}`);
+      outcome = undefined;
+    }
+  }
+  const texts = collected.slice(before);
+  assert(refusals > positions.length * 4, `only ${refusals} SmileIdErrors among ${texts.length} texts`);
+  assertNoSecret(texts);
+  // Wrong input is refused with a SmileIdError, not with whatever the runtime throws.
+  assertEquals(foreign, []);
 });
 
 /** Runs the CLI in-process and returns what it wrote, which is also collected. */
@@ -611,28 +846,14 @@ test(`console.log, console.dir and an uncaught error print no trace of the API k
 }, async () => {
   const child = fileURLToPath(new URL("./_console_child.ts", import.meta.url));
   const args = runtime === "deno" ? ["run", "-A", child] : [child];
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-    (resolve, reject) => {
-      const proc = spawn(process.execPath, args, {
-        cwd: fileURLToPath(new URL("../../", import.meta.url)),
-        env: { ...process.env, SECRET_UNDER_TEST: API_KEY, NO_COLOR: "1" },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      let err = "";
-      proc.stdout.on("data", (chunk) => (out += chunk));
-      proc.stderr.on("data", (chunk) => (err += chunk));
-      const timer = setTimeout(() => proc.kill(), 60_000);
-      proc.on("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      proc.on("close", (exitCode) => {
-        clearTimeout(timer);
-        resolve({ code: exitCode, stdout: out, stderr: err });
-      });
-    },
-  );
+  const proc = spawnCapture(process.execPath, args, {
+    cwd: fileURLToPath(new URL("../../", import.meta.url)),
+    env: { ...process.env, SECRET_UNDER_TEST: API_KEY, NO_COLOR: "1" },
+    timeoutMs: 60_000,
+  });
+  const code = await proc.exited;
+  const stdout = proc.stdout();
+  const stderr = proc.stderr();
   // The child prints every object, then dies of an uncaught SmileIdError on purpose.
   assertNotStrictEquals(code, 0, `the child should die of its uncaught error; stderr: ${stderr}`);
   assertMatch(stdout, /SmileIdError/);

@@ -1,0 +1,165 @@
+// How the CLI prints: escaped lines and tables, ASCII-safe JSON, job statuses, progress and
+// request lines, and an error's cause chain down to its root cause.
+
+import { escapeText } from "../errors.ts";
+import type { PollProgress } from "../poll.ts";
+import { describeResult, type ResultSummary } from "../result.ts";
+import type { FakeRequestRecord } from "../testing/mod.ts";
+import type { JobResult, JobStatus } from "../types.ts";
+
+/**
+ * A line as is when nothing in it could drive a terminal or forge a line; otherwise the whole
+ * line through `escapeText`. (Text that came from outside is escaped where it is put into a
+ * line; this is the last guard for anything that was not.)
+ */
+export function printable(line: string): string {
+  const escaped = escapeText(line);
+  return escaped === line.replaceAll("\\", "\\\\") ? line : escaped;
+}
+
+// JSON.stringify escapes C0 controls but leaves DEL, C1, the bidirectional controls and the
+// line separators as they are; these become \u escapes, which every JSON parser reads back.
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/** `value` as JSON that a terminal prints without side effects (`pretty`: indented). */
+export function jsonText(value: unknown, pretty = false): string {
+  return JSON.stringify(value, null, pretty ? 2 : undefined)
+    .replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** Aligned two-column rows; every cell is escaped, since most hold text from outside. */
+export function table(rows: readonly (readonly [string, string])[], indent = "  "): string {
+  const cells = rows.map(([key, value]) => [escapeText(key), escapeText(value)] as const);
+  const width = Math.max(...cells.map(([key]) => key.length));
+  return cells.map(([key, value]) => `${indent}${key.padEnd(width)}  ${value}`).join("\n");
+}
+
+/** The decision with its code and text, for example `approved (1012 ID Number Validated)`. */
+export function decisionText(summary: ResultSummary): string {
+  const detail = [summary.code, summary.text?.trim()].filter(Boolean).join(" ");
+  return detail ? `${summary.decision} (${detail})` : summary.decision;
+}
+
+/** Human-readable lines for a job status: decision, result, Actions, history and links. */
+export function statusLines(status: JobStatus, userId: string, jobId: string, server: string): string[] {
+  const summary = describeResult(status);
+  const result = typeof status.result === "object" ? status.result : undefined;
+  const yesNo = (value: boolean | undefined) => (value === undefined ? "-" : value ? "yes" : "no");
+  const rows: [string, string][] = [
+    ["complete", yesNo(status.jobComplete)],
+    ["success", yesNo(status.jobSuccess)],
+    [
+      "decision",
+      summary.decision === "unknown" && summary.code
+        ? `unknown (Smile ID documents no category for code ${summary.code})`
+        : summary.decision,
+    ],
+    ["result", [summary.code, summary.text?.trim()].filter(Boolean).join(" ") || "-"],
+  ];
+  if (result?.resultType) rows.push(["type", result.resultType]);
+  if (summary.final !== undefined || summary.machine !== undefined) {
+    rows.push(["final", `${yesNo(summary.final)}${summary.machine ? " (machine result)" : ""}`]);
+  }
+  if (summary.confidence !== undefined) rows.push(["confidence", String(summary.confidence)]);
+  if (result?.smileJobId) rows.push(["Smile job", result.smileJobId]);
+  if (status.code) rows.push(["code", status.code]);
+  const lines = [`Job ${escapeText(jobId)} of user ${escapeText(userId)} on ${escapeText(server)}`, table(rows)];
+  const actions = Object.entries(summary.actions);
+  if (actions.length > 0) lines.push("Actions", table(actions, "  "));
+  if (status.history) {
+    lines.push(`History (${status.history.length} ${status.history.length === 1 ? "entry" : "entries"})`);
+    status.history.forEach((entry: JobResult, index) => {
+      const text = [entry.resultCode, entry.resultText?.trim()].filter(Boolean).join(" ");
+      lines.push(`  ${index + 1}. ${text ? escapeText(text) : "(no result code)"}`);
+    });
+  }
+  if (status.imageLinks) {
+    const links = Object.entries(status.imageLinks).map(([key, value]): [string, string] => [
+      key,
+      typeof value === "string" ? value : JSON.stringify(value),
+    ]);
+    lines.push("Image links", links.length > 0 ? table(links, "  ") : "  (none)");
+  }
+  return lines;
+}
+
+/** One line per polling attempt: `attempt 2, 1.0 s: not complete yet; next check in 2.0 s`. */
+export function progressLine(progress: PollProgress): string {
+  const state = progress.error
+    ? progress.error.code === "http"
+      ? `HTTP ${progress.error.status}${progress.error.smileCode ? ` (${escapeText(progress.error.smileCode)})` : ""}`
+      : progress.error.code
+    : progress.status?.jobComplete
+    ? "complete"
+    : "not complete yet";
+  const next = progress.nextDelayMs === undefined
+    ? ""
+    : `; next check in ${(progress.nextDelayMs / 1000).toFixed(1)} s`;
+  return `attempt ${progress.attempt}, ${(progress.elapsedMs / 1000).toFixed(1)} s: ${state}${next}`;
+}
+
+/** One line per request the fake server answered. */
+export function requestLine(record: FakeRequestRecord): string {
+  const time = new Date(record.at).toISOString().slice(11, 19);
+  const job = record.jobId === undefined ? "" : ` ${escapeText(record.userId ?? "?")}/${escapeText(record.jobId)}`;
+  const state = record.smileCode !== undefined
+    ? ` error ${record.smileCode}`
+    : record.jobComplete === undefined
+    ? ""
+    : record.jobComplete
+    ? " complete"
+    : " pending";
+  return `${time} ${record.method} ${escapeText(record.path)} -> ${record.status}${job}${state}`;
+}
+
+/** One level of an error's `cause` chain. */
+export interface CauseLevel {
+  /** The error's name (`TypeError`, `SmileIdError`), or the type of a thrown non-error. */
+  readonly name: string;
+  /** Its `code` (`ECONNREFUSED`, `transport`), when it has one. */
+  readonly code?: string;
+  /** Its message, escaped. */
+  readonly message: string;
+}
+
+/** The error and each `cause` below it (at most 10 levels, cycles cut). */
+export function causeChain(error: unknown): CauseLevel[] {
+  const chain: CauseLevel[] = [];
+  const seen = new Set<unknown>();
+  for (let level: unknown = error; level !== undefined && level !== null && chain.length < 10;) {
+    if (seen.has(level)) break;
+    seen.add(level);
+    const object = typeof level === "object" ? level as { name?: unknown; code?: unknown; message?: unknown } : {};
+    const code = typeof object.code === "string" || typeof object.code === "number" ? String(object.code) : undefined;
+    const message = typeof object.message === "string"
+      ? object.message
+      : typeof level === "object"
+      ? ""
+      : String(level);
+    chain.push({
+      name: escapeText(typeof object.name === "string" ? object.name : typeof level),
+      ...(code === undefined ? {} : { code: escapeText(code) }),
+      message: escapeText(message),
+    });
+    level = typeof level === "object" ? (level as { cause?: unknown }).cause : undefined;
+  }
+  return chain;
+}
+
+/**
+ * The deepest cause below `error` that says something (a message or a code), in one line:
+ * `connect ECONNREFUSED 127.0.0.1:1`, or `signature_mismatch: The job status …`. Undefined
+ * when `error` has no cause.
+ */
+export function rootCause(error: unknown): string | undefined {
+  const below = causeChain(error).slice(1).filter((level) => level.message !== "" || level.code !== undefined);
+  const root = below.at(-1);
+  return root === undefined ? undefined : causeText(root);
+}
+
+/** One level as text; Deno's "error sending request for url (…): " prefix repeats the URL and is dropped. */
+export function causeText(level: CauseLevel): string {
+  const message = level.message.replace(/^error sending request for url \([^)]*\): /, "");
+  if (level.code === undefined || message.includes(level.code)) return message || level.name;
+  return message ? `${level.code}: ${message}` : level.code;
+}

@@ -13,6 +13,7 @@
  */
 
 import { bytesToText, parseJsonObject, readText } from "./_body.ts";
+import { comparable, compare, resultKey, truthFor, UNCOMPARED } from "./_compare.ts";
 import { clockOption, readNow } from "./_clock.ts";
 import { jobStatusSchema, toJobResult, toJobStatus, validate } from "./_schemas.ts";
 import { parseTimestamp } from "./_time.ts";
@@ -253,7 +254,6 @@ const DEFAULT_TOLERANCE_SECONDS = 300;
 const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
 const DEFAULT_REMEMBER_SECONDS = 30 * 86_400;
 const UNBOUNDED_PAIR_TTL_SECONDS = 86_400;
-const UNCOMPARED = ["signature", "timestamp"] as const;
 const WHAT = "The callback body";
 let sharedGuard: ReplayGuard | undefined;
 
@@ -606,78 +606,6 @@ async function confirmStatus(
     }
   }
   return status;
-}
-
-/** The part of the truth a body of this envelope claims to carry. */
-function truthFor(payload: CallbackPayload, status: JobStatus): JsonObject {
-  if (payload.envelope === "job_status") return comparable(status.raw);
-  const truth: JsonObject = typeof status.result === "object" ? { ...status.result.raw } : {};
-  // A bare result may carry the job's history and image links beside it (the bench's bodies do).
-  for (const key of ["history", "image_links"]) {
-    const value = status.raw[key];
-    if (payload.raw[key] !== undefined && value !== undefined) truth[key] = value;
-  }
-  return comparable(truth);
-}
-
-/** A copy without the uncompared fields, image links without their query strings. */
-function comparable(json: JsonObject): JsonObject {
-  const copy: JsonObject = {};
-  for (const key in json) {
-    if ((UNCOMPARED as readonly string[]).includes(key)) continue;
-    const value = json[key]!;
-    copy[key] = key === "image_links" ? withoutQueries(value) : value;
-  }
-  return copy;
-}
-
-/** Image link URLs are signed per request (`?X-Amz-…`): compare them up to the query string. */
-function withoutQueries(value: JsonValue): JsonValue {
-  if (typeof value === "string") return value.replace(/[?#][\s\S]*$/, "");
-  if (Array.isArray(value)) return value.map(withoutQueries);
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutQueries(v)]));
-  return value;
-}
-
-/** Collects every path where `body` and `truth` differ, walking both. */
-function compare(body: JsonValue, truth: JsonValue, path: string, out: CallbackMismatch[]): void {
-  const both = (isObject(body) && isObject(truth)) || (Array.isArray(body) && Array.isArray(truth));
-  if (!both) {
-    if (canonical(body) !== canonical(truth)) out.push({ path, kind: "changed" });
-    return;
-  }
-  const a = body as Record<string, JsonValue>;
-  const b = truth as Record<string, JsonValue>;
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const key of keys) {
-    const at = path ? `${path}.${key}` : key;
-    if (!Object.hasOwn(b, key)) out.push({ path: at, kind: "added" });
-    else if (!Object.hasOwn(a, key)) out.push({ path: at, kind: "missing" });
-    else compare(a[key]!, b[key]!, at, out);
-  }
-}
-
-/** `result:<user>/<job>/<sha256 of the authoritative outcome>`; ids URI-encoded so `/` cannot collide. */
-async function resultKey(userId: string, jobId: string, status: JobStatus): Promise<string> {
-  const { job_complete, job_success, code, result } = status.raw;
-  const outcome = canonical({ job_complete, job_success, code, result } as JsonObject);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(outcome)));
-  const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
-  return `result:${encodeURIComponent(userId)}/${encodeURIComponent(jobId)}/${hex}`;
-}
-
-/** JSON with object keys sorted at every level, absent (`undefined`) members left out. */
-function canonical(value: JsonValue | undefined): string {
-  if (Array.isArray(value)) return `[${value.map((item) => canonical(item ?? null)).join(",")}]`;
-  if (isObject(value)) {
-    const members = Object.keys(value).sort().filter((key) => value[key] !== undefined);
-    return `{${members.map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`).join(",")}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function text(value: JsonValue | undefined): string | undefined {

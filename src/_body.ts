@@ -4,20 +4,29 @@
 import { quote, SmileIdError } from "./errors.ts";
 import type { JsonObject } from "./types.ts";
 
+/** Reads a body as UTF-8 text, refusing more than `maxBytes` (see {@linkcode readBytes}). */
+export async function readText(message: Request | Response, maxBytes: number, what: string): Promise<string> {
+  return new TextDecoder().decode(await readBytes(message, maxBytes, what));
+}
+
 /**
- * Reads a body as UTF-8 text, refusing more than `maxBytes`: a `Content-Length` above the limit
- * is refused before reading, and a stream is cancelled as soon as it passes the limit, so an
+ * Reads a body's bytes, refusing more than `maxBytes`: a `Content-Length` above the limit is
+ * refused before reading, and a stream is cancelled as soon as it passes the limit, so an
  * oversized body is never held whole.
  */
-export async function readText(message: Request | Response, maxBytes: number, what: string): Promise<string> {
+export async function readBytes(
+  message: Request | Response,
+  maxBytes: number,
+  what: string,
+): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(message.headers.get("content-length") ?? NaN);
   if (declared > maxBytes) {
     await message.body?.cancel().catch(() => {});
     throw tooLarge(what, maxBytes, `declares ${declared} bytes`);
   }
-  if (message.body === null) return "";
+  if (message.body === null) return new Uint8Array(0);
   const reader = message.body.getReader();
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
@@ -29,7 +38,7 @@ export async function readText(message: Request | Response, maxBytes: number, wh
     }
     chunks.push(value);
   }
-  return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : concatBytes(chunks));
+  return chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
 }
 
 /** Decodes bytes as UTF-8 (invalid sequences become U+FFFD), refusing more than `maxBytes`. */

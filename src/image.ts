@@ -226,8 +226,9 @@ export async function downloadImage(url: string | URL, options: DownloadImageOpt
   if (options.fetch !== undefined && typeof options.fetch !== "function") {
     throw invalidArgument("Option fetch", "a function", options.fetch);
   }
+  const now = readNow(clockOption(options.clock, false));
   const expiry = imageLinkExpiry(link);
-  if (expiry !== undefined && expiry.getTime() <= readNow(clockOption(options.clock, false))) {
+  if (expiry !== undefined && expiry.getTime() <= now) {
     throw new SmileIdError(
       "image_link_expired",
       `The image link ${shown} expired at ${expiry.toISOString()}; nothing was sent. Ask for the job status ` +

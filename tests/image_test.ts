@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
 import { encodeBase64 } from "@std/encoding/base64";
-import { decodeImage, downloadImage, type FetchLike, imageLinkExpiry, SmileIdError } from "../mod.ts";
+import { decodeImage, downloadImage, type FetchLike, imageLinkExpiry, type SmileIdError } from "../mod.ts";
 import { assertRejectsWithCode, assertThrowsWithCode } from "./_helpers.ts";
 
 const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0xff, 0xd9]);

@@ -24,7 +24,7 @@ export async function readBytes(
     await message.body?.cancel().catch(() => {});
     throw tooLarge(what, maxBytes, `declares ${declared} bytes`);
   }
-  if (message.body === null) return new Uint8Array(0);
+  if (message.body === null) return new Uint8Array();
   const reader = message.body.getReader();
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
@@ -64,16 +64,21 @@ function tooLarge(what: string, maxBytes: number, detail: string): SmileIdError 
 
 /**
  * Parses text that must hold a JSON object; anything else is an `unexpected_response`. With
- * `quoteBody` the error quotes the start of the text and keeps it as `body` (for answers to
- * the caller's own query, where an HTML error page is worth seeing); without it neither is
- * done, since a callback body carries personal data that must not reach logs.
+ * `quoteBody` the error keeps the text as `body` and quotes its start (for answers to the
+ * caller's own query, where an HTML error page is worth seeing), unless it starts like JSON: a
+ * job-status answer cut short can carry the ID response. Without `quoteBody` neither is done,
+ * since a callback body carries personal data that must not reach logs.
  */
 export function parseJsonObject(text: string, what: string, quoteBody: boolean): JsonObject {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    const got = text.length === 0 ? "an empty body" : quoteBody ? quote(text) : `${text.length} characters`;
+    const got = text.length === 0
+      ? "an empty body"
+      : quoteBody && !/^\s*[[{]/.test(text)
+      ? quote(text)
+      : `${text.length} characters`;
     throw new SmileIdError(
       "unexpected_response",
       `${what} is not JSON: expected a JSON object, got ${got}`,

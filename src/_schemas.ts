@@ -138,7 +138,7 @@ function toIdResponse(raw: JsonObject): IdResponse | undefined {
   const keys = ("Country IDType IDNumber IssuanceDate ExpirationDate FullName DOB Gender PhoneNumber PhoneNumber2 " +
     "Address Photo Document SecondaryIDNumber Secondary_ID_Number FullData IDNumberPreviouslyRegistered " +
     "UserIDsOfPreviousRegistrants").split(" ");
-  if (!keys.some((key) => Object.hasOwn(raw, key))) return undefined;
+  if (!keys.some((key) => key in raw)) return undefined;
   const id: Record<string, unknown> = {};
   for (const key of keys.slice(0, 13)) {
     id[key.replace(/^[A-Z]+(?![a-z])|^[A-Z]/, (capitals) => capitals.toLowerCase())] = idText(raw[key]);

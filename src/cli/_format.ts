@@ -136,7 +136,7 @@ function idResponseRows(id: IdResponse, full: boolean): [string, string][] {
         ? JSON.stringify(id.fullData)
         : Object.keys(id.fullData).length === 0
         ? "(empty)"
-        : `(${Object.keys(id.fullData).length} fields: ${Object.keys(id.fullData).join(", ")})`),
+        : `(${plural(Object.keys(id.fullData).length, "field")}: ${Object.keys(id.fullData).join(", ")})`),
     ],
     [
       "previously registered",
@@ -145,6 +145,10 @@ function idResponseRows(id: IdResponse, full: boolean): [string, string][] {
     ["previous user ids", id.previousRegistrantUserIds && (id.previousRegistrantUserIds.join(", ") || "(none)")],
   ];
   return rows.filter((row): row is [string, string] => row[1] !== undefined && row[1] !== "");
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 /** `(JPEG, 23 kB)`: a base64 image's type (from its first bytes) and decoded size, without decoding it. */

@@ -204,7 +204,7 @@ test("refused job-status answers keep their body as a property only", async () =
     [
       "an answer for another job",
       () =>
-        createClient({ partnerId, apiKey, fetch: async () => Response.json(good) }).getJobStatus({
+        createClient({ partnerId, apiKey, fetch: () => Promise.resolve(Response.json(good)) }).getJobStatus({
           userId: "user-1",
           jobId: "job-2",
         }),

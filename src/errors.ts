@@ -15,7 +15,8 @@ import type { JobStatus } from "./types.ts";
  * - `aborted`: the caller's `AbortSignal` fired.
  * - `http`: the server answered with a non-2xx status (redirects included), or a `fetch` followed a
  *   redirect (`redirected: true`; then `status` is absent, so polling never re-sends the request).
- * - `unexpected_response`: a 2xx body that is not a JSON object.
+ * - `unexpected_response`: a 2xx body that is not a JSON object; for `downloadImage`, a `Content-Type`
+ *   that is not `image/*`.
  * - `payload_too_large`: a response or callback body exceeded its byte limit.
  * - `schema`: JSON that does not have the documented shape (for a job status: no readable `job_complete`).
  * - `signature_mismatch`: a signature did not verify, or a job-status answer carries the request's own

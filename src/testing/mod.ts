@@ -5,7 +5,8 @@
  * is a plain fetch handler on web APIs only, so it runs as a client's `fetch`, behind
  * `Deno.serve` or `Bun.serve`, inside a Worker, in a browser, or behind Node's `http` server
  * (`serveFetch` from `./testing/node`; the CLI's `fake-server` command uses it). Jobs can change
- * after they are added (`updateJob`), and `requests` records what each request asked for.
+ * after they are added (`updateJob`), can take the shape of a Smile ID product (`product`: Biometric KYC,
+ * Document Verification, …, with ID response, image links and receipt), and `requests` records what each request asked for.
  * {@linkcode createTestClock} gives virtual time: pass the same `TestClock` as `clock` to the fake,
  * `createClient` and the callback handler, and one object drives them all.
  *

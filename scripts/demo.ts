@@ -131,7 +131,7 @@ async function run(): Promise<void> {
     status = await client.waitForJobStatus({ userId: USER_ID, jobId: JOB_ID }, {
       intervalMs: 500,
       maxIntervalMs: 1000,
-      timeoutMs: 15_000,
+      timeoutMs: 60_000, // a generous deadline for a 3 s job on a loaded machine
       onProgress: (progress) => {
         attempts = progress.attempt;
         if (tty) {

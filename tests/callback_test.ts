@@ -346,17 +346,13 @@ test("verifyCallback() turns a failing guard store into replay_guard, with the c
 
 // ---- atomic claims ---------------------------------------------------------------------------
 
-/** Resolves once `count` callers wait on it (or after 2 s), so that they all act at the same moment. */
+/** Resolves once `count` callers wait on it (a gate that counts, never a timer), so that they all act at the same moment. */
 function gate(count: number): () => Promise<void> {
   let waiting = 0;
   let open!: () => void;
   const opened = new Promise<void>((resolve) => (open = resolve));
-  const timer = setTimeout(() => open(), 2000);
   return async () => {
-    if (++waiting >= count) {
-      clearTimeout(timer);
-      open();
-    }
+    if (++waiting >= count) open();
     await opened;
   };
 }

@@ -241,7 +241,9 @@ if (failure !== undefined) {
 }
 if (failure === undefined && failed.length === 0) {
   say(`All ${results.length} checks passed. The fake Smile ID answered ${fake.requests.length} requests.`);
-  say("Next: the README shows the same flow against the Smile ID sandbox with SMILE_PARTNER_ID and SMILE_API_KEY.");
+  say(
+    "Next: docs/sources.md shows the same flow against the Smile ID sandbox with SMILE_PARTNER_ID and SMILE_API_KEY.",
+  );
   Deno.exit(0);
 }
 say(

@@ -121,7 +121,8 @@ const bunFailures: FailureReader = (out) => {
   let block: string[] = [];
   for (const line of out.split("\n")) {
     const fail = /^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/.exec(line);
-    if (fail) {
+    // Bun lists each failure again at the end, without its detail: keep the first.
+    if (fail && !failures.some((failure) => failure.name === fail[1])) {
       const detail = block.filter((l) =>
         l.trim() !== "" && !/^\s*\d+ \|/.test(l) && !/^\s*\^\s*$/.test(l) && !/^\s+at /.test(l)
       );

@@ -276,7 +276,7 @@ const STEPS: readonly Step[] = [
   { name: "publish-dry-run", cmd: [DENO, "publish", "--dry-run", "--allow-dirty"] },
   {
     name: "deno",
-    cmd: [DENO, "test", "-A", "--unstable-kv", DEV, "--doc", "tests/", "mod.ts", "src/", "README.md"],
+    cmd: [DENO, "test", "-A", "--unstable-kv", DEV, "--doc", "tests/", "mod.ts", "src/", "README.md", "docs/"],
     reader: DENO_TEST,
     needs: ["redis"],
   },

@@ -40,7 +40,11 @@ async function runExample(cmd: string[]): Promise<{ ok: boolean; ms: number; out
   clearTimeout(timer);
   const decoder = new TextDecoder();
   const killed = signal === "SIGKILL" ? `\n(killed after ${EXAMPLE_TIMEOUT_MS} ms)` : "";
-  return { ok: success, ms: performance.now() - started, output: decoder.decode(stdout) + decoder.decode(stderr) + killed };
+  return {
+    ok: success,
+    ms: performance.now() - started,
+    output: decoder.decode(stdout) + decoder.decode(stderr) + killed,
+  };
 }
 
 const tarballs = [...Deno.readDirSync(SUITE)].filter((entry) => entry.name.endsWith(".tgz")).map((entry) => entry.name);

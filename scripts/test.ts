@@ -17,7 +17,7 @@
 // step that cannot run is a failure, never a skip.
 //
 //   deno task test [--only=name,name] [--verbose]
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { useJsrRegistry } from "./jsr.ts";
@@ -368,6 +368,8 @@ if (unknown.length > 0) {
 }
 
 const started = performance.now();
+// This run's logs only: an older run's, numbered for other steps, would mislead.
+rmSync(LOGS, { recursive: true, force: true });
 mkdirSync(LOGS, { recursive: true });
 console.log(
   `smile-id-job-status: every check and the suite in every runtime${CI ? " (CI: nothing may be skipped)" : ""}`,

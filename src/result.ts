@@ -86,8 +86,8 @@ export interface ResultSummary {
   readonly actions: Readonly<Record<string, string>>;
 }
 
-// Only the result codes whose category a source gives (see the project's protocol notes, §4.3
-// and §12.9). 0903, 0907, 1012, 1013, 1014–1016 and 1020–1023 have a category row in Smile
+// Only the result codes whose category a source gives (docs/sources.md, "Where the result
+// decisions come from"). 0903, 0907, 1012, 1013, 1014–1016 and 1020–1023 have a category row in Smile
 // ID's result-code docs. Two rest on less: 0001 is "Rejected" on docs.smileidentity.com but
 // uncategorised on docs.usesmileid.com; 0814 has no docs row, only the Python SDK's fixture
 // text "Provisional Enroll - Under Review". 0810, 0811, 0812, 0820, 1030, 1210, 1220 and every

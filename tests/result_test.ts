@@ -16,7 +16,8 @@ async function resultWith(fields: JsonObject) {
   return parsed.result;
 }
 
-// Written out independently of src/result.ts, from the protocol notes §4.3.
+// Written out independently of src/result.ts, from Smile ID's result-code table and the sources
+// docs/sources.md names ("Where the result decisions come from").
 const documented: Array<[string, string]> = [
   ["0001", "rejected"],
   ["0814", "provisional"],

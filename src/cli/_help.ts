@@ -115,7 +115,7 @@ ${CONFIG_HELP}`,
 Runs a fake Smile ID on loopback for offline testing: it checks partner id and signature like
 the real API, answers signed job statuses, and prints the partner id, a made-up API key and the
 base URL to use. Any user id and job id you ask about exists; it completes --complete-after
-seconds after the first query, with the example result from Smile ID's documentation.
+seconds after the first query, with the fake's default result (an approved ID verification, ResultCode 1012).
 SMILE_* variables are ignored here, so real credentials are never used or shown.
 
 Options:

@@ -109,6 +109,14 @@ export interface CreateFakeSmileIdOptions {
   readonly autoCreateJobs?: { readonly completesAfterMs?: number };
   /** Called after every request with what the fake saw and answered (also kept in `requests`). */
   readonly onRequest?: (record: FakeRequestRecord) => void;
+  /**
+   * How many of the latest requests `requests` keeps (a whole number, 1 or more; `Infinity`
+   * keeps all): older records are dropped, so a long-running fake server stays flat in memory.
+   * `onRequest` sees every request.
+   *
+   * @default {1000}
+   */
+  readonly maxRequests?: number;
 }
 
 /**
@@ -466,7 +474,10 @@ export interface FakeSmileId {
    * something else there (`Deno.serve`, `Bun.serve`) can call it: `(request) => fake.fetch(request)`.
    */
   readonly fetch: (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
-  /** Every request seen since creation or the last `clearRequests()`, oldest first. */
+  /**
+   * The latest requests seen since creation or the last `clearRequests()`, oldest first: at
+   * most `maxRequests` (1,000 by default).
+   */
   readonly requests: readonly FakeRequestRecord[];
   /** Registers a job; a `job_id` already registered throws a `SmileIdError` with code `invalid_argument`. */
   addJob(job: FakeJob): void;
@@ -580,6 +591,12 @@ export function createFakeSmileId(options: CreateFakeSmileIdOptions): FakeSmileI
   const onRequest = options.onRequest;
   if (onRequest !== undefined && typeof onRequest !== "function") {
     throw invalidArgument("Option onRequest", "a function", onRequest);
+  }
+  const maxRequests = options.maxRequests ?? DEFAULT_MAX_REQUESTS;
+  if (
+    typeof maxRequests !== "number" || !(Number.isInteger(maxRequests) || maxRequests === Infinity) || maxRequests < 1
+  ) {
+    throw invalidArgument("Option maxRequests", "a whole number, 1 or more", maxRequests);
   }
   const jobs = new Map<string, JobState>();
   const faults: PendingFault[] = [];
@@ -719,6 +736,7 @@ export function createFakeSmileId(options: CreateFakeSmileIdOptions): FakeSmileI
         faulted: fault !== undefined,
       };
       requests.push(entry);
+      if (requests.length > maxRequests) requests.shift();
       onRequest?.(entry);
     };
 
@@ -861,6 +879,9 @@ export function createFakeSmileId(options: CreateFakeSmileIdOptions): FakeSmileI
     sendCallback,
   };
 }
+
+/** How many requests `requests` keeps unless told otherwise. */
+const DEFAULT_MAX_REQUESTS = 1000;
 
 type FakeRequestFacts = Awaited<ReturnType<typeof answerJobStatus>>["facts"];
 

@@ -1,7 +1,7 @@
 // downloadImage() against a real HTTP server on 127.0.0.1, through the runtime's own fetch (Deno,
 // Node, Bun). The server is raw TCP (tests/host/_fault_server.ts), so each case controls the
 // exact bytes: a Content-Length or none, a redirect, a type. workerd and Chromium run the same
-// kind of checks against the conformance fake server (scripts/_conformance/runtime_checks.ts).
+// kind of checks against the conformance fake server (scripts/conformance/runtime_checks.ts).
 
 import { test } from "node:test";
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";

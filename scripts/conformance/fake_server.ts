@@ -49,7 +49,7 @@ export function startFakeSmileId(
 const imageRequests: string[] = [];
 
 /**
- * Images for downloadImage's checks (scripts/_conformance/runtime_checks.ts): an image, one too
+ * Images for downloadImage's checks (scripts/conformance/runtime_checks.ts): an image, one too
  * large with and without Content-Length, a page that is not an image, a redirect, and the list
  * of image paths requested (`/images/requests`, itself not listed).
  */

@@ -291,8 +291,8 @@ function guardTable(suites: SuiteResult[]): string[] {
   return table(
     [
       "runtime",
-      "default replay guard, full (10000 keys): claim one new key",
-      "µs per claim",
+      "default replay guard, full (10000 keys): begin one new key",
+      "µs per begin",
       "3 kB callback, ours, one at a time",
       "µs per callback",
     ],

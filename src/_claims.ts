@@ -25,7 +25,9 @@ export function checkKey(key: unknown, maxLength = Infinity): asserts key is str
 
 /** Checks a lease token: a non-empty string. */
 export function checkToken(token: unknown): asserts token is string {
-  if (typeof token !== "string" || token === "") throw invalidArgument("A replay lease token", "a non-empty string", token);
+  if (typeof token !== "string" || token === "") {
+    throw invalidArgument("A replay lease token", "a non-empty string", token);
+  }
 }
 
 /**
@@ -138,17 +140,22 @@ export class ExpiringKeys<V> {
 
 /**
  * The tokens of leases whose `begin` failed without an answer (a dropped connection, a store
- * that timed out): the store may have taken the lease or not. The next `begin` of the same key
- * by the same guard that finds a lease holding that token knows it as its own and takes it,
- * instead of reporting it held by another delivery until it lapses. Entries expire with their
- * lease; expired ones are dropped from the oldest end as new ones come, so the memory holds no
- * more than the leases alive at once.
+ * that timed out: the store may have taken the lease or not), or whose `abandon` failed (the
+ * lease may still be there). The next `begin` of the same key by the same guard that finds a
+ * lease holding that token knows it as its own and takes it, instead of reporting it held by
+ * another delivery until it lapses. Entries expire with their lease; expired ones are dropped
+ * from the oldest end as new ones come, so the memory holds no more than those leases.
  */
 export class UncertainLeases {
   readonly #entries = new ExpiringKeys<string>();
 
-  /** Records the token of a `begin` of `key` whose outcome is unknown; its lease ends at `expiresAt`. */
-  add(key: string, token: string, expiresAt: number): void {
+  /**
+   * Records the token of a lease of `key` this guard no longer uses but may still be in the
+   * store: a `begin` whose outcome is unknown, or an `abandon` that failed. Its lease ends at
+   * `expiresAt` (for an `abandon`, which does not know it, a day from now: the store's own expiry
+   * comes first).
+   */
+  add(key: string, token: string, expiresAt: number = Date.now() + 86_400_000): void {
     this.#entries.trim(Date.now(), Infinity);
     this.#entries.set(key, expiresAt, token);
   }

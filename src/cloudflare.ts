@@ -15,8 +15,8 @@
  * an alarm deletes expired entries. `abandon` deletes a lease only while it holds the random
  * token its `begin` sent, so a lease that lapsed and was then taken by another instance is
  * never deleted by the first one. A `begin` whose answer was lost (the stub failed after the
- * object ran it) leaves its token with the guard, whose next `begin` of the key recognises the
- * lease as its own; the object likewise answers `claimed` to a `begin` that carries the token of
+ * object ran it), or an `abandon` that failed, leaves its token with the guard, whose next
+ * `begin` of the key recognises the lease as its own; the object likewise answers `claimed` to a `begin` that carries the token of
  * the lease it holds.
  *
  * Workers KV cannot hold a replay claim: it is eventually consistent (a write can take 60
@@ -342,7 +342,11 @@ export class ReplayGuardObject {
     }
   }
 
-  async #begin(key: string, token: string, seconds: number): Promise<{ state: ReplayKeyState["state"]; token?: string }> {
+  async #begin(
+    key: string,
+    token: string,
+    seconds: number,
+  ): Promise<{ state: ReplayKeyState["state"]; token?: string }> {
     // Only storage calls are awaited from here to the write: see the class documentation.
     const held = asEntry(await this.#storage.get(CLAIM + key));
     const now = Date.now();
@@ -506,7 +510,13 @@ export function createDurableObjectReplayGuard(
       checkKey(key, MAX_KEY_LENGTH);
       checkToken(token);
       uncertain.forget(key);
-      await call("abandon", { key, token });
+      try {
+        await call("abandon", { key, token });
+      } catch (error) {
+        // The lease may still be there: this guard's next begin of the key takes it back.
+        uncertain.add(key, token);
+        throw error;
+      }
     },
   };
 }

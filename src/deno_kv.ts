@@ -24,7 +24,8 @@
  * - **contention and lost answers**: on a local SQLite file, a commit that meets another
  *   process's write can fail with "database is locked"; the guard retries that for up to 5
  *   seconds. A commit that failed but was applied anyway is recognised by its token: by the
- *   retry, or by this guard's next `begin` of the key. Other failures reject at once with a
+ *   retry, or by this guard's next `begin` of the key, which likewise takes back a lease whose
+ *   `abandon` failed. Other failures reject at once with a
  *   {@linkcode SmileIdError} whose code is `replay_guard` and whose `cause` is the store's error.
  * - **time**: seconds are rounded up to whole seconds (at least 1), like the other store guards.
  *   `expiresAt` is read from the clock of the instance that writes it and compared with the
@@ -253,13 +254,19 @@ export function createKvReplayGuard(kv: KvLike, options: CreateKvReplayGuardOpti
       checkToken(token);
       uncertain.forget(key);
       const kvKey = [...prefix, key];
-      await guarded("abandon", async () => {
-        const entry = await kv.get(kvKey);
-        const held = decodeEntry(entry.value);
-        if (entry.versionstamp === null || held?.state !== "lease" || held.token !== token) return;
-        // If the commit fails, the entry changed since the read: it is no longer this lease.
-        await kv.atomic().check({ key: kvKey, versionstamp: entry.versionstamp }).delete(kvKey).commit();
-      });
+      try {
+        await guarded("abandon", async () => {
+          const entry = await kv.get(kvKey);
+          const held = decodeEntry(entry.value);
+          if (entry.versionstamp === null || held?.state !== "lease" || held.token !== token) return;
+          // If the commit fails, the entry changed since the read: it is no longer this lease.
+          await kv.atomic().check({ key: kvKey, versionstamp: entry.versionstamp }).delete(kvKey).commit();
+        });
+      } catch (error) {
+        // The lease may still be there: this guard's next begin of the key takes it back.
+        uncertain.add(key, token);
+        throw error;
+      }
     },
   };
 }

@@ -8,8 +8,8 @@
 
 import {
   beforeConfirm,
-  callbackSettings,
   type CallbackSettings,
+  callbackSettings,
   checkedState,
   type ConfirmedCallback,
   GUARD_SHAPE,

@@ -22,7 +22,8 @@
  *   `lease:<token>`, which `begin` recognises as its own. node-redis rejects the command instead;
  *   the guard remembers the token, and its next `begin` of that key recognises the lease. (A
  *   redelivery that reaches another instance meanwhile is answered `busy` until the lease lapses
- *   after `leaseSeconds`.) A `finish` is a plain write, harmless to repeat.
+ *   after `leaseSeconds`.) So does an `abandon` that failed. A `finish` is a plain write,
+ *   harmless to repeat.
  * - **expiry**: seconds are rounded up to whole seconds (at least 1), as `EX` requires; the key
  *   disappears after that, by Redis's own clock.
  *
@@ -226,16 +227,30 @@ export function createRedisReplayGuard(
       const seconds = wholeSeconds(key, rememberSeconds, "rememberSeconds");
       checkToken(token);
       uncertain.forget(key);
-      const reply = await run(() => send(["SET", prefix + key, DONE_VALUE, "EX", String(seconds)]), "finish");
+      let reply: unknown;
+      try {
+        reply = await send(["SET", prefix + key, DONE_VALUE, "EX", String(seconds)]);
+      } catch (cause) {
+        throw failed("finish", cause);
+      }
       if (replyText(reply) !== "OK") {
-        throw new SmileIdError("replay_guard", `Redis answered the finish with an unexpected reply: ${describe(reply)}`);
+        throw new SmileIdError(
+          "replay_guard",
+          `Redis answered the finish with an unexpected reply: ${describe(reply)}`,
+        );
       }
     },
     async abandon(key, token) {
       checkKey(key);
       checkToken(token);
       uncertain.forget(key);
-      await run(() => send(["EVAL", ABANDON_SCRIPT, "1", prefix + key, LEASE + token]), "abandon");
+      try {
+        await send(["EVAL", ABANDON_SCRIPT, "1", prefix + key, LEASE + token]);
+      } catch (cause) {
+        // The lease may still be there: this guard's next begin of the key takes it back.
+        uncertain.add(key, token);
+        throw failed("abandon", cause);
+      }
     },
   };
 }
@@ -271,15 +286,6 @@ function commandSender(client: RedisLikeClient): Send {
 }
 
 type Operation = "begin" | "finish" | "abandon";
-
-/** Runs one client call; anything it throws or rejects with becomes a `replay_guard` error. */
-async function run(call: () => Promise<unknown>, what: Operation): Promise<unknown> {
-  try {
-    return await call();
-  } catch (cause) {
-    throw failed(what, cause);
-  }
-}
 
 function failed(what: Operation, cause: unknown): SmileIdError {
   const reason = cause instanceof Error ? escapeText(`${cause.name}: ${cause.message}`) : "the client failed";

@@ -360,7 +360,8 @@ test("verifyCallback(): a finish that fails gives the lease up, so that a redeli
   let fail = true;
   const guard: ReplayGuard = {
     ...memory,
-    finish: (key, token, seconds) => fail ? Promise.reject(new Error("store gone")) : memory.finish(key, token, seconds),
+    finish: (key, token, seconds) =>
+      fail ? Promise.reject(new Error("store gone")) : memory.finish(key, token, seconds),
   };
   const body = await signedBody(result, T0);
   await assertRejectsWithCode(() => verifyCallback(signer, body, options({ replayGuard: guard })), "replay_guard");
@@ -499,7 +500,11 @@ test("createMemoryReplayGuard() keeps at most maxEntries, dropping expired entri
   await done("long-2", 600);
   now = 5_000; // "short" has expired, the others have not
   await done("new", 600);
-  assertStrictEquals((await guard.begin("long-1", 1)).state, "done", "a live entry is kept while an expired one can go");
+  assertStrictEquals(
+    (await guard.begin("long-1", 1)).state,
+    "done",
+    "a live entry is kept while an expired one can go",
+  );
   assertStrictEquals((await guard.begin("long-2", 1)).state, "done");
   assertStrictEquals((await guard.begin("new", 1)).state, "done");
   await done("newer", 600);

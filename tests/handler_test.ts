@@ -398,7 +398,9 @@ test("createCallbackHandler(): 20 concurrent redeliveries after processing are a
     clock.advance(1); // each its own pair: not the same bytes
     others.push(await fake.buildCallback("job-1"));
   }
-  const answers = await Promise.all([...Array(10).fill(genuine), ...others].map(async (body) => answer(await post(body))));
+  const answers = await Promise.all(
+    [...Array(10).fill(genuine), ...others].map(async (body) => answer(await post(body))),
+  );
   assertEquals(answers, Array(20).fill([200, { ok: true, code: "duplicate" }]));
   assertStrictEquals(processed.length, 1);
   assertStrictEquals(fake.requests.length, 11, "the 10 exact redeliveries asked nothing");

@@ -22,7 +22,11 @@ const apiKey = "reconcile-test-secret-key-0123456789";
 const T0 = Date.parse("2024-05-01T12:00:00.000Z");
 
 /** A fake Smile ID with `jobs` jobs (job-0 … ), a client counting its requests, and handler options. */
-function setup(jobs: number, extra: Partial<CreateCallbackHandlerOptions> = {}, fetchWrap?: (f: FetchLike) => FetchLike) {
+function setup(
+  jobs: number,
+  extra: Partial<CreateCallbackHandlerOptions> = {},
+  fetchWrap?: (f: FetchLike) => FetchLike,
+) {
   const clock = createTestClock(T0);
   const fake = createFakeSmileId({ partnerId, apiKey, clock });
   for (let i = 0; i < jobs; i++) fake.addJob({ userId: `user-${i}`, jobId: `job-${i}` });

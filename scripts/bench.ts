@@ -21,13 +21,7 @@ import { createClient } from "../src/client.ts";
 import { waitForJobStatus, type WaitForJobStatusOptions } from "../src/poll.ts";
 import { createFakeSmileId } from "../src/testing/mod.ts";
 import { API_KEY, PARTNER_ID, runSuite, type SuiteResult, TIMESTAMP } from "./_bench_suite.ts";
-import {
-  FLOOR_OF,
-  type HandlerCaseId,
-  type HandlerResult,
-  kvUnavailable,
-  runHandlerBench,
-} from "./_bench_handler.ts";
+import { FLOOR_OF, type HandlerCaseId, type HandlerResult, kvUnavailable, runHandlerBench } from "./_bench_handler.ts";
 import { ENTRIES, measure, type Measured, stop as stopEsbuild } from "./size.ts";
 import { BUN, NODE22 } from "./_toolchain.ts";
 import { capture } from "./_run.ts";

@@ -72,6 +72,9 @@ export async function send<T>(
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw invalidArgument("Option signal", "an AbortSignal", signal);
   }
+  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw invalidArgument("Option timeoutMs", "a positive number", timeoutMs);
+  }
   const fetchFn = options.fetch ?? globalThis.fetch;
   const target = `${request.method} ${request.url}`;
   if (signal?.aborted) {

@@ -71,11 +71,6 @@ export interface ReconciledResult {
   readonly replayTtlSeconds: number;
 }
 
-/** The verified callback `confirm` gives: confirmed, unconfirmed, or either when not known statically. */
-type CallbackOf<Confirm extends boolean> = boolean extends Confirm ? VerifiedCallback
-  : Confirm extends false ? UnconfirmedCallback
-  : ConfirmedCallback;
-
 /**
  * What `onCallback` gets: a callback that arrived (`source: "callback"`, as `verifyCallback`
  * returned it), or with `confirm` also a result {@linkcode reconcileJobs} polled (`source:
@@ -99,7 +94,10 @@ type CallbackOf<Confirm extends boolean> = boolean extends Confirm ? VerifiedCal
  * ```
  */
 export type HandledResult<Confirm extends boolean = true> =
-  | (CallbackOf<Confirm> & { readonly source: "callback" })
+  | (
+    & (boolean extends Confirm ? VerifiedCallback : Confirm extends false ? UnconfirmedCallback : ConfirmedCallback)
+    & { readonly source: "callback" }
+  )
   | (Confirm extends false ? never : ReconciledResult);
 
 /**
@@ -169,7 +167,11 @@ export interface CreateCallbackHandlerOptions<Confirm extends boolean = true> {
    * exact redelivery answered from memory, what the same body was verified as when it was
    * processed), so that a flood of duplicates is visible; what it throws is ignored.
    */
-  readonly onDuplicate?: (callback: CallbackOf<Confirm>, request: Request) => unknown;
+  readonly onDuplicate?: (
+    callback: boolean extends Confirm ? VerifiedCallback : Confirm extends false ? UnconfirmedCallback
+    : ConfirmedCallback,
+    request: Request,
+  ) => unknown;
   /**
    * With `confirm`: how many distinct jobs one signature pair (`timestamp`, `signature`) may make
    * this instance ask Smile ID about within 10 minutes of its first use. Further bodies under that

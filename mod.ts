@@ -44,7 +44,16 @@ export type { JobStatusRequestSent, ParseJobStatusResponseOptions } from "./src/
 export type { FetchLike } from "./src/transport.ts";
 export { createClient } from "./src/client.ts";
 export type { ClientConfig, GetJobStatusOptions, SmileIdClient } from "./src/client.ts";
-export type { Clock, JobResult, JobStatus, JsonObject, JsonValue, PartnerParams } from "./src/types.ts";
+export type {
+  Clock,
+  IdResponse,
+  ImageLinks,
+  JobResult,
+  JobStatus,
+  JsonObject,
+  JsonValue,
+  PartnerParams,
+} from "./src/types.ts";
 export { pollDelays, waitForJobStatus } from "./src/poll.ts";
 export type { JobStatusReader, PollProgress, WaitForJobStatusOptions } from "./src/poll.ts";
 export { verifyCallback } from "./src/callback.ts";
@@ -68,4 +77,6 @@ export type {
 export { reconcileJobs } from "./src/reconcile.ts";
 export type { ReconcileJob, ReconcileJobsOptions, ReconcileJobsResult } from "./src/reconcile.ts";
 export { describeResult } from "./src/result.ts";
-export type { Decision, ResultSummary } from "./src/result.ts";
+export type { Decision, DecisionBasis, ResultSummary } from "./src/result.ts";
+export { decodeImage, downloadImage, imageLinkExpiry } from "./src/image.ts";
+export type { DownloadedImage, DownloadImageOptions } from "./src/image.ts";

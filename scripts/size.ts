@@ -16,13 +16,16 @@
 //   at module load, so a bundler keeps the base64url one too) and SmileIdError ~340 B: 928 B
 //   before a line of signature.ts. The rest is the credential checks with their messages and the
 //   verification. It no longer pulls in `quote` (~500 B), std's encoder or the timestamp rules.
-// - + verifyCallback, 8,457 B: callback.ts 6.7 kB minified (the checks in order, confirm's
+// - + verifyCallback, 8,875 B: callback.ts 6.7 kB minified (the checks in order, confirm's
 //   two-sided mismatch walk, the SHA-256 result key), valibot 3.8 kB (looseObject, union,
 //   picklist and the issue machinery; any valibot schema with safeParse is ~1.2 kB gzip), the
-//   typed views, std's `delay` (0.7 kB, reached through the system clock's `sleep`, which a
-//   callback never calls) and the in-memory guard.
-// - createClient, 13,272 B: all of the above plus response parsing (3.5 kB minified), polling
-//   (2.9 kB), the request builder, server selection and the transport.
+//   typed views (3.3 kB minified, of which the ID response, image links and receipts are 1.2 kB,
+//   +419 B gzip: 8,456 B before them), std's `delay` (0.7 kB, reached through the system clock's
+//   `sleep`, which a callback never calls) and the in-memory guard.
+// - createClient, 13,689 B (13,285 B before the ID response's views): all of the above plus
+//   response parsing (3.6 kB minified), polling (2.9 kB), the request builder, server selection
+//   and the transport. decodeImage, imageLinkExpiry and downloadImage are in neither bundle: they
+//   are only in "everything in mod.ts" (14,669 B before them and the views).
 //
 // Budgets of the rows without a target, from what each must hold:
 // - createCallbackHandler, 3,546 B: the status table, the exactly-once lease protocol on the
@@ -60,13 +63,13 @@ export const ENTRIES: readonly Entry[] = [
     label: "verifySignature + verifyCallback",
     source: `export { verifyCallback, verifySignature } from "./mod.ts";`,
     target: 5_000,
-    budget: 8_750,
+    budget: 9_150,
   },
   {
     label: "createClient (the whole client)",
     source: `export { createClient } from "./mod.ts";`,
     target: 8_000,
-    budget: 13_700,
+    budget: 14_100,
   },
   {
     label: "createCallbackHandler",
@@ -77,7 +80,7 @@ export const ENTRIES: readonly Entry[] = [
   { label: "Deno KV guard (./deno-kv)", source: `export * from "./src/deno_kv.ts";`, budget: 2_200 },
   { label: "Durable Object guard (./cloudflare)", source: `export * from "./src/cloudflare.ts";`, budget: 2_600 },
   { label: "Node adapter (./node)", source: `export * from "./src/node.ts";`, budget: 1_950 },
-  { label: "everything in mod.ts", source: `export * from "./mod.ts";`, budget: 15_150 },
+  { label: "everything in mod.ts", source: `export * from "./mod.ts";`, budget: 16_850 },
 ];
 
 /** Sizes of one bundle, and the minified bytes of each input (valibot and std modules grouped). */

@@ -603,7 +603,7 @@ test("verifyCallback() with confirm compares image_links without their per-reque
     confirmOptions(),
   );
   assertEquals(resigned.mismatches, []);
-  assertEquals(resigned.status?.imageLinks, { selfie_image: genuineLink }, "image links were asked for");
+  assertEquals(resigned.status?.imageLinks?.raw, { selfie_image: genuineLink }, "image links were asked for");
   const forged = await verifyCallback(
     signer,
     await fake.buildCallback("job-1", {

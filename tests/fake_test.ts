@@ -86,13 +86,13 @@ test("createFakeSmileId() honours history and image_links", async () => {
   assertStrictEquals(status.history?.length, 1);
   assertEquals(status.history?.[0]?.raw, (status.result as JobResult).raw, "the default history is [result]");
   assertStrictEquals(status.history?.[0]?.partnerParams?.jobId, "job-1");
-  assertMatch(String(status.imageLinks?.selfie_image), /^https:\/\/fake-smile-id\.invalid\/images\/job-1\//);
+  assertMatch(String(status.imageLinks?.selfieImage), /^https:\/\/fake-smile-id\.invalid\/images\/job-1\//);
 
   const other = await client.getJobStatus({ userId: "user-2", jobId: "job-2", includeHistory: true });
   assertEquals(other.history?.map((entry) => entry.resultCode), ["0814"]);
   assertStrictEquals(other.imageLinks, undefined);
   const links = await client.getJobStatus({ userId: "user-2", jobId: "job-2", includeImageLinks: true });
-  assertEquals(links.imageLinks, {
+  assertEquals(links.imageLinks?.raw, {
     selfie_image: "https://example.invalid/selfie.jpg",
     liveness_images: ["a", "b"],
   });
@@ -107,7 +107,7 @@ test("createFakeSmileId() answers job_complete false until completesAfterMs has 
   assertStrictEquals(before.jobSuccess, false);
   assertStrictEquals(before.result, undefined);
   assertEquals(before.history, []);
-  assertEquals(before.imageLinks, {});
+  assertEquals(before.imageLinks?.raw, {});
   clock.advance(2999);
   assertStrictEquals((await client.getJobStatus(query)).jobComplete, false);
   clock.advance(1);
@@ -640,7 +640,7 @@ test("updateJob() changes completion, success, code, history and image links, an
   const done = await client.getJobStatus({ ...query, includeHistory: true, includeImageLinks: true });
   assertEquals([done.jobComplete, done.jobSuccess, done.code], [true, false, "2303"]);
   assertEquals(done.history?.map((entry) => entry.resultCode), ["1022"]);
-  assertEquals(done.imageLinks, { selfie_image: "https://example.invalid/new.jpg" });
+  assertEquals(done.imageLinks?.raw, { selfie_image: "https://example.invalid/new.jpg" });
 
   assertThrowsWithCode(
     () => fake.updateJob("user-1", "no-such-job", { jobComplete: true }),

@@ -193,7 +193,7 @@ test("main() status explains an undocumented code, and shows history and image l
   });
   const { code, stdout } = await run(["status", ...ids, "--history", "--image-links"], { fetch: fake.fetch });
   assertStrictEquals(code, 0);
-  assertMatch(stdout, /decision +unknown \(Smile ID documents no category for code 0810\)/);
+  assertMatch(stdout, /decision +approved \(from job_success; Smile ID documents no category for code 0810\)/);
   assertMatch(stdout, /^History \(1 entry\)\n {2}1\. 0810 Enroll User$/m);
   assertMatch(
     stdout,

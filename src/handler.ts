@@ -19,7 +19,6 @@ import {
   readCallbackText,
   type UnconfirmedCallback,
   type VerifiedCallback,
-  verifyCallback,
 } from "./callback.ts";
 import { PairBudget, ProcessedBodies, SharedConfirms } from "./_deliveries.ts";
 import { readNow } from "./_clock.ts";
@@ -472,7 +471,6 @@ export function createCallbackHandler<Confirm extends boolean = true>(
     rememberSeconds: settings.rememberSeconds,
     clock,
     replayGuard: false,
-    reader: client,
     // Between the signature check and the request: a pair may make this instance ask about a
     // bounded number of jobs, and deliveries of one callback share one request.
     [beforeConfirm]: (payload) => {
@@ -537,7 +535,9 @@ export function createCallbackHandler<Confirm extends boolean = true>(
       // The very bytes of a delivery whose result is marked done: answered without Smile ID or the store.
       const seen = bodies.get(text, readNow(clock));
       if (seen !== undefined) return await duplicate(seen, request);
-      verified = await verifyCallback(client.signer, text, verifyOptions);
+      // Through the client (it brings verifyCallback; the handler bundles none of its own), which
+      // passes the internal hook on: the reader the hook returns is the one asked.
+      verified = await client.verifyCallback(text, verifyOptions);
     } catch (error) {
       return await reject(error, request);
     }

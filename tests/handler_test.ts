@@ -36,11 +36,14 @@ function setup<Confirm extends boolean = true>(extra: Partial<CreateCallbackHand
   const fake = createFakeSmileId({ partnerId, apiKey, clock });
   fake.addJob({ userId: "user-1", jobId: "job-1", jobSuccess: false, result: rejected });
   fake.addJob({ userId: "user-2", jobId: "job-2" });
-  const state = { smileDown: false, fail: 0 };
+  const state: { smileDown: boolean; fail: number; hold?: Promise<void> } = { smileDown: false, fail: 0 };
   const client = createClient({
     partnerId,
     apiKey,
-    fetch: (input, init) => state.smileDown ? Promise.reject(new TypeError("network down")) : fake.fetch(input, init),
+    fetch: async (input, init) => {
+      await state.hold; // a test's gate, if it set one
+      return state.smileDown ? Promise.reject(new TypeError("network down")) : fake.fetch(input, init);
+    },
   });
   // Most tests confirm; the few with confirm: false read only what both halves of the union have.
   const processed: (ConfirmedCallback & { readonly source: "callback" })[] = [];
@@ -429,12 +432,20 @@ test("createCallbackHandler(): 20 concurrent first deliveries of one callback sh
   let inside = 0;
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
-  const { fake, post } = setup({
+  // The handler reads its clock three times per delivery before the confirm request (the memory
+  // of processed bodies, freshness, the per-pair count): Smile ID answers once all 20 have.
+  let reads = 0;
+  let allAsked!: () => void;
+  const asked = new Promise<void>((resolve) => (allAsked = resolve));
+  const testClock = createTestClock(T0);
+  const { fake, post, state } = setup({
+    clock: { now: () => (++reads === 60 && allAsked(), testClock.now()) },
     onCallback: async () => {
       inside++;
       await held;
     },
   });
+  state.hold = asked;
   const genuine = await fake.buildCallback("job-1");
   // The 19 others are answered while the first one's onCallback is held; then it is let go.
   let settled = 0;

@@ -100,12 +100,21 @@ test("reconcileJobs() never sends more than maxRequests requests, and counts the
 });
 
 test("reconcileJobs() keeps at most concurrency requests in flight", async () => {
+  // A barrier: requests wait until `expected` are in flight together, then all go on. With the
+  // bound kept, 12 jobs pass in batches of exactly `expected`; more in flight would show in `most`.
+  let expected = 4;
   let inFlight = 0;
   let most = 0;
+  let waiting: (() => void)[] = [];
   const { options, list } = setup(12, {}, (fetch) => async (request, init) => {
     most = Math.max(most, ++inFlight);
-    // Give every other worker the chance to start before this request answers.
-    for (let i = 0; i < 20; i++) await Promise.resolve();
+    await new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      if (waiting.length === expected) {
+        for (const go of waiting) go();
+        waiting = [];
+      }
+    });
     try {
       return await fetch(request, init);
     } finally {
@@ -114,6 +123,7 @@ test("reconcileJobs() keeps at most concurrency requests in flight", async () =>
   });
   assertStrictEquals((await reconcileJobs(options, list())).processed, 12);
   assertStrictEquals(most, 4, "the default concurrency");
+  expected = 2;
   most = 0;
   await reconcileJobs({ ...options, replayGuard: createMemoryReplayGuard() }, list(), { concurrency: 2 });
   assertStrictEquals(most, 2);

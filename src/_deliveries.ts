@@ -10,16 +10,22 @@ import type { JobStatus } from "./types.ts";
 /** Bodies longer than this many characters are not remembered (they are confirmed again). */
 const MAX_BODY_CHARS = 64 * 1024;
 
+/** Most bodies remembered under one signature pair (callbacks of several jobs can share one). */
+const MAX_BODIES_PER_PAIR = 16;
+
 /**
  * Callback bodies whose replay key is marked done, each with what it was verified as, until
- * that key is forgotten by the store (`replayTtlSeconds`). At most `maxEntries` bodies and
- * `maxChars` characters of them are kept; the oldest make way. Keyed by the body text itself:
- * only the very same bytes, pair included, are answered from memory.
+ * that key is forgotten by the store (`replayTtlSeconds`). Looked up by the body's signature
+ * pair, and answered only for the very same text, pair included: a body under a remembered pair
+ * that differs in a single character is not answered from here. At most `maxEntries` bodies and
+ * `maxChars` characters of them are kept, 16 under one pair; the oldest make way. (Keyed by the
+ * pair rather than the text, a lookup hashes some 80 characters, not the whole body.)
  */
 export class ProcessedBodies<C> {
-  readonly #entries = new ExpiringKeys<C>();
+  readonly #pairs = new ExpiringKeys<{ text: string; value: C }[]>();
   readonly #maxEntries: number;
   readonly #maxChars: number;
+  #bodies = 0;
   #chars = 0;
 
   constructor(maxEntries = 1000, maxChars = 4 * 1024 * 1024) {
@@ -27,28 +33,37 @@ export class ProcessedBodies<C> {
     this.#maxChars = maxChars;
   }
 
-  /** What `text` was verified as, if it was remembered and has not expired. */
-  get(text: string, now: number): C | undefined {
-    if (text.length > MAX_BODY_CHARS || this.#entries.size === 0) return undefined;
-    const slot = this.#entries.get(text);
-    return slot !== undefined && slot.expiresAt > now ? slot.value : undefined;
+  /** What `text`, signed with `pair`, was verified as, if it was remembered and has not expired. */
+  get(pair: string, text: string, now: number): { readonly value: C } | undefined {
+    if (this.#bodies === 0) return undefined;
+    const slot = this.#pairs.get(pair);
+    if (slot === undefined || slot.expiresAt <= now) return undefined;
+    return slot.value.find((body) => body.text === text);
   }
 
-  /** Remembers `text` as done, for `seconds`. */
-  remember(text: string, value: C, now: number, seconds: number): void {
+  /** Remembers `text`, signed with `pair`, as done, for `seconds`. */
+  remember(pair: string, text: string, value: C, now: number, seconds: number): void {
     if (text.length > MAX_BODY_CHARS) return;
-    const old = this.#entries.get(text);
-    if (old !== undefined) {
-      this.#entries.delete(text);
-      this.#chars -= text.length;
-    }
-    while (this.#entries.size >= this.#maxEntries || this.#chars + text.length > this.#maxChars) {
-      const oldest = this.#entries.shift();
+    const slot = this.#pairs.get(pair);
+    const bodies = slot !== undefined && slot.expiresAt > now ? slot.value.filter((body) => body.text !== text) : [];
+    if (slot !== undefined) this.#forget(pair, slot.value);
+    if (bodies.length >= MAX_BODIES_PER_PAIR) bodies.shift();
+    bodies.push({ text, value });
+    const chars = bodies.reduce((sum, body) => sum + body.text.length, 0);
+    while (this.#bodies + bodies.length > this.#maxEntries || this.#chars + chars > this.#maxChars) {
+      const oldest = this.#pairs.shift();
       if (oldest === undefined) break;
-      this.#chars -= oldest.key.length;
+      this.#forget(undefined, oldest.value);
     }
-    this.#entries.set(text, now + seconds * 1000, value);
-    this.#chars += text.length;
+    this.#pairs.set(pair, now + seconds * 1000, bodies);
+    this.#bodies += bodies.length;
+    this.#chars += chars;
+  }
+
+  #forget(pair: string | undefined, bodies: readonly { text: string }[]): void {
+    if (pair !== undefined) this.#pairs.delete(pair);
+    this.#bodies -= bodies.length;
+    for (const body of bodies) this.#chars -= body.text.length;
   }
 }
 

@@ -553,6 +553,11 @@ export async function readCallbackText(request: Request, maxBytes: number): Prom
   }
 }
 
+/** Parses a callback body's text as a JSON object (`unexpected_response` otherwise, quoting none of it). */
+export function parseCallbackText(text: string): JsonObject {
+  return parseJsonObject(text, WHAT, false);
+}
+
 /** Reads the input as a JSON object, within `maxBytes`; a broken or used `Request` body is `body_unreadable`. */
 async function readJson(input: Request | string | Uint8Array | JsonObject, maxBytes: number): Promise<JsonObject> {
   if (input instanceof Request) return parseJsonObject(await readCallbackText(input, maxBytes), WHAT, false);

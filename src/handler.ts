@@ -16,6 +16,7 @@ import {
   guardFailed,
   type InternalVerifyOptions,
   isReplayGuard,
+  parseCallbackText,
   readCallbackText,
   type UnconfirmedCallback,
   type VerifiedCallback,
@@ -461,7 +462,9 @@ export function createCallbackHandler<Confirm extends boolean = true>(
   const setup = handlerSetup(options as unknown as CreateCallbackHandlerOptions<boolean>);
   const { client, confirm, settings, onRejected, onDuplicate } = setup;
   const { clock } = settings;
-  const bodies = new ProcessedBodies<VerifiedCallback>();
+  // What each remembered body was verified as, for onDuplicate; without the hook, nothing but the
+  // text is kept (a verified callback is a graph of objects that the garbage collector walks).
+  const bodies = new ProcessedBodies<VerifiedCallback | null>();
   const pairs = new PairBudget(setup.maxJobsPerPair);
   const confirms = new SharedConfirms(client);
   const verifyOptions: InternalVerifyOptions = {
@@ -510,9 +513,9 @@ export function createCallbackHandler<Confirm extends boolean = true>(
     }
     return Response.json({ ok: false, code: rejection.code }, { status, headers });
   };
-  const duplicate = async (callback: VerifiedCallback, request: Request): Promise<Response> => {
+  const duplicate = async (callback: VerifiedCallback | null, request: Request): Promise<Response> => {
     try {
-      await onDuplicate?.(callback, request);
+      if (callback !== null) await onDuplicate?.(callback, request);
     } catch {
       // What onDuplicate throws must not change the answer.
     }
@@ -529,15 +532,22 @@ export function createCallbackHandler<Confirm extends boolean = true>(
       return await reject(method, request);
     }
     let text: string;
+    let pair: string | undefined;
     let verified: VerifiedCallback;
     try {
       text = await readCallbackText(request, settings.maxBytes);
-      // The very bytes of a delivery whose result is marked done: answered without Smile ID or the store.
-      const seen = bodies.get(text, readNow(clock));
-      if (seen !== undefined) return await duplicate(seen, request);
+      const json = parseCallbackText(text);
+      const { timestamp, signature } = json;
+      if (typeof timestamp === "string" && typeof signature === "string") {
+        pair = `${timestamp} ${signature}`;
+        // The very bytes of a delivery whose result is marked done: answered without Smile ID or the store.
+        const seen = bodies.get(pair, text, readNow(clock));
+        if (seen !== undefined) return await duplicate(seen.value, request);
+      }
       // Through the client (it brings verifyCallback; the handler bundles none of its own), which
-      // passes the internal hook on: the reader the hook returns is the one asked.
-      verified = await client.verifyCallback(text, verifyOptions);
+      // passes the internal hook on: the reader the hook returns is the one asked. The body is
+      // passed parsed: its size was checked as it was read.
+      verified = await client.verifyCallback(json, verifyOptions);
     } catch (error) {
       return await reject(error, request);
     }
@@ -565,7 +575,9 @@ export function createCallbackHandler<Confirm extends boolean = true>(
       );
     }
     // Only a key known to be marked done may answer the same bytes from memory.
-    if (!unfinished) bodies.remember(text, verified, readNow(clock), replayTtlSeconds);
+    if (!unfinished && pair !== undefined) {
+      bodies.remember(pair, text, onDuplicate ? verified : null, readNow(clock), replayTtlSeconds);
+    }
     return outcome === "duplicate"
       ? await duplicate(verified, request)
       : Response.json({ ok: true, code: "processed" });

@@ -392,6 +392,22 @@ test("createCallbackHandler(): two guard operations for a first delivery, one fo
   assertEquals(rejections, [], "duplicates are no rejections");
 });
 
+test("createCallbackHandler() remembers at most 1,000 processed bodies: older ones are checked in the guard again", async () => {
+  const counting = countingGuard(createMemoryReplayGuard({ maxEntries: 5000 }));
+  const { fake, post, clock } = setup({ confirm: false, replayGuard: counting.guard });
+  const bodies = [];
+  for (let i = 0; i < 1001; i++) {
+    clock.advance(1);
+    bodies.push(await fake.buildCallback("job-1"));
+  }
+  for (const body of bodies) assertStrictEquals((await post(body)).status, 200);
+  counting.counts.begin = 0;
+  assertEquals(await answer(await post(bodies[1000]!)), [200, { ok: true, code: "duplicate" }]);
+  assertStrictEquals(counting.counts.begin, 0, "the newest is answered from memory");
+  assertEquals(await answer(await post(bodies[0]!)), [200, { ok: true, code: "duplicate" }]);
+  assertStrictEquals(counting.counts.begin, 1, "the oldest was forgotten: the guard says it is done");
+});
+
 test("createCallbackHandler(): 20 concurrent redeliveries after processing are all answered 200, exact or not", async () => {
   const { fake, post, processed, clock } = setup();
   const genuine = await fake.buildCallback("job-1");

@@ -28,13 +28,18 @@
 //   are only in "everything in mod.ts" (14,669 B before them and the views).
 //
 // Budgets of the rows without a target, from what each must hold:
-// - createCallbackHandler, 3,546 B: the status table, the exactly-once lease protocol on the
-//   guard and the default in-memory guard. It takes the client (and so verifyCallback) as an
-//   argument: a real endpoint bundles this row plus createClient.
-// - the store guards (./redis 2,080 B, ./deno-kv 2,135 B, ./cloudflare 2,520 B) and the Node
-//   adapter (1,881 B): the guard's own code, SmileIdError with `quote` (~1 kB, every message of
-//   the library uses it) and, for the guards, the shared claim checks and the O(1) expiry queue
-//   of their claim tokens (~0.3 kB).
+// - createCallbackHandler, 5,100 B (3,546 B before issue 20): the status table, the exactly-once
+//   step on the guard (begin, finish, abandon) shared with reconcileJobs, the default in-memory
+//   guard, and the handler's bounded memories (src/_deliveries.ts, 1.1 kB minified: processed
+//   bodies, the per-pair count, shared confirms), with the body reader it now runs itself. It
+//   takes the client (and so verifyCallback) as an argument: a real endpoint bundles this row
+//   plus createClient.
+// - the store guards (./redis 2,426 B, ./deno-kv 2,457 B, ./cloudflare 2,869 B; +250–350 B with
+//   issue 20's three operations and the memory of unanswered leases) and the Node adapter
+//   (1,881 B): the guard's own code, SmileIdError with `quote` (~1 kB, every message of the
+//   library uses it) and, for the guards, the shared argument checks and the O(1) expiry queue.
+// - verifyCallback (+166 B), createClient (+94 B) and mod.ts (+1,227 B, reconcileJobs and the
+//   handler's memories) grew with issue 20 as measured on top of issue 19's budgets.
 import * as esbuild from "esbuild";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
@@ -63,24 +68,24 @@ export const ENTRIES: readonly Entry[] = [
     label: "verifySignature + verifyCallback",
     source: `export { verifyCallback, verifySignature } from "./mod.ts";`,
     target: 5_000,
-    budget: 9_150,
+    budget: 9_600,
   },
   {
     label: "createClient (the whole client)",
     source: `export { createClient } from "./mod.ts";`,
     target: 8_000,
-    budget: 14_100,
+    budget: 14_650,
   },
   {
     label: "createCallbackHandler",
     source: `export { createCallbackHandler } from "./mod.ts";`,
-    budget: 3_650,
+    budget: 5_300,
   },
-  { label: "Redis guard (./redis)", source: `export * from "./src/redis.ts";`, budget: 2_150 },
-  { label: "Deno KV guard (./deno-kv)", source: `export * from "./src/deno_kv.ts";`, budget: 2_200 },
-  { label: "Durable Object guard (./cloudflare)", source: `export * from "./src/cloudflare.ts";`, budget: 2_600 },
+  { label: "Redis guard (./redis)", source: `export * from "./src/redis.ts";`, budget: 2_500 },
+  { label: "Deno KV guard (./deno-kv)", source: `export * from "./src/deno_kv.ts";`, budget: 2_550 },
+  { label: "Durable Object guard (./cloudflare)", source: `export * from "./src/cloudflare.ts";`, budget: 3_000 },
   { label: "Node adapter (./node)", source: `export * from "./src/node.ts";`, budget: 1_950 },
-  { label: "everything in mod.ts", source: `export * from "./mod.ts";`, budget: 16_850 },
+  { label: "everything in mod.ts", source: `export * from "./mod.ts";`, budget: 18_650 },
 ];
 
 /** Sizes of one bundle, and the minified bytes of each input (valibot and std modules grouped). */

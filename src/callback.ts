@@ -13,7 +13,7 @@
  */
 
 import { bytesToText, parseJsonObject, readText } from "./_body.ts";
-import { comparable, compare, resultKey, truthFor, UNCOMPARED } from "./_compare.ts";
+import { compareWithTruth, pairKey, resultKey } from "./_compare.ts";
 import { clockOption, readNow } from "./_clock.ts";
 import { jobStatusSchema, toJobResult, toJobStatus, validate } from "./_schemas.ts";
 import { parseTimestamp } from "./_time.ts";
@@ -185,9 +185,10 @@ export interface UnconfirmedCallback {
   /** `false`: the authoritative status was not fetched. */
   readonly confirmed: false;
   /**
-   * The key this callback is claimed under. Without `confirm`: `pair:<timestamp> <signature>`.
-   * With `confirm`: `result:<user_id>/<job_id>/<sha256>`, derived from the authoritative
-   * answer only (its `job_complete`, `job_success`, `code` and `result`), so that every
+   * The key this callback is claimed under, 71 or 72 characters whatever the ids' length.
+   * Without `confirm`: `pair:<64 hex>`, the SHA-256 of the timestamp and signature pair. With
+   * `confirm`: `result:<64 hex>`, the SHA-256 of the user id, the job id and the authoritative
+   * answer's outcome (its `job_complete`, `job_success`, `code` and `result`), so that every
    * delivery reporting the same result has the same key whatever its body says.
    */
   readonly replayKey: string;
@@ -225,7 +226,13 @@ export interface ConfirmedCallback extends Omit<UnconfirmedCallback, "confirmed"
   readonly status: JobStatus;
   /** Every field where the body differs from `status`; empty when all agree. */
   readonly mismatches: readonly CallbackMismatch[];
-  /** Top-level fields not compared, because they differ per request: `signature`, `timestamp`. */
+  /**
+   * What was not compared, because Smile ID signs it afresh for every answer: `signature`,
+   * `timestamp`, a receipt URL (`kyc_receipt`, `KYCReceipt`, `kyb_receipt`, `KYBReceipt`, as
+   * spelled in the body or the answer), and the query string of each image link, written as the
+   * link's path followed by `?` (`"ImageLinks.selfie_image?"`): the link itself is compared up
+   * to its query.
+   */
   readonly uncompared: readonly string[];
 }
 
@@ -245,7 +252,7 @@ export interface ConfirmedCallback extends Omit<UnconfirmedCallback, "confirmed"
  *   return typeof result === "object" ? result.resultCode : undefined;
  * }
  * const payload = { envelope: "result", result: undefined, jobStatus: undefined, userId: "u", jobId: "j", timestamp: "t", signature: "s", raw: {} } as const;
- * assertEquals(resultCode({ payload, fresh: true, replayChecked: true, confirmed: false, replayKey: "pair:t s", replayTtlSeconds: 300 }), undefined);
+ * assertEquals(resultCode({ payload, fresh: true, replayChecked: true, confirmed: false, replayKey: "pair:…", replayTtlSeconds: 300 }), undefined);
  * ```
  */
 export type VerifiedCallback = UnconfirmedCallback | ConfirmedCallback;
@@ -296,15 +303,17 @@ export function callbackSettings(options: VerifyCallbackOptions): CallbackSettin
  *    (`stale_timestamp`, `future_timestamp`); with `confirm` none of these rejects: the result
  *    is `fresh: false` instead;
  * 7. with `confirm: true`, the authoritative status is fetched through `reader` (with history
- *    and image links when the body has them; `confirm_failed` when that fails) and must name
- *    the body's user and job (`answer_mismatch`); the body is compared with it field by field,
- *    both ways, nested objects and arrays included, into `mismatches`; image link URLs are
- *    compared without their query string, which Smile ID signs afresh for every answer;
+ *    and image links when the body has them, spelled `image_links` or `ImageLinks`;
+ *    `confirm_failed` when that fails) and must name the body's user and job
+ *    (`answer_mismatch`); the body is compared with it field by field, both ways, nested objects
+ *    and arrays included, at any depth, into `mismatches`; `ImageLinks` is compared with the
+ *    answer's `image_links`, link URLs without their query string, and receipt URLs not at all,
+ *    since Smile ID signs those afresh for every answer (both are listed in `uncompared`);
  * 8. the replay key is claimed in `replayGuard` (`replayed` when it was claimed before,
  *    `replay_guard` when the store fails).
  *
- * Without `confirm` the replay key is the signature and timestamp pair, remembered for the rest
- * of the freshness window. With `confirm` it is derived from the authoritative answer and
+ * Without `confirm` the replay key is derived from the signature and timestamp pair, remembered
+ * for the rest of the freshness window. With `confirm` it is derived from the authoritative answer and
  * remembered for `rememberSeconds`: a forged body under a genuine pair is processed as what
  * Smile ID says, and the genuine delivery of the same result is then a duplicate, never lost.
  * Callback bodies carry personal data, so no error includes them. The result is a
@@ -327,7 +336,7 @@ export function callbackSettings(options: VerifyCallbackOptions): CallbackSettin
  *
  * const callback = await verifyCallback(signer, request);
  * assertEquals([callback.payload.jobId, callback.fresh, callback.replayChecked], ["job-1", true, true]);
- * assertEquals(callback.replayKey, `pair:${body.timestamp} ${body.signature}`);
+ * assertEquals(callback.replayKey.length, "pair:".length + 64); // a SHA-256 of the pair
  * ```
  *
  * @example Confirm a forged body against Smile ID (here the fake from `./testing`)
@@ -447,8 +456,7 @@ export async function verifyCallback(
       throw new SmileIdError("schema", `${WHAT} cannot be confirmed: it names no ${absent.join(" and no ")}`);
     }
     const status = await confirmStatus(reader!, payload, signal);
-    const mismatches: CallbackMismatch[] = [];
-    compare(comparable(json), truthFor(payload, status), "", mismatches);
+    const { mismatches, uncompared } = compareWithTruth(payload, status);
     outcome = {
       payload,
       fresh,
@@ -456,7 +464,7 @@ export async function verifyCallback(
       confirmed: true,
       status,
       mismatches,
-      uncompared: [...UNCOMPARED],
+      uncompared,
       replayKey: await resultKey(userId, jobId, status),
       replayTtlSeconds: rememberSeconds,
     };
@@ -466,7 +474,7 @@ export async function verifyCallback(
       fresh,
       replayChecked: false,
       confirmed: false,
-      replayKey: `pair:${timestamp} ${signature}`,
+      replayKey: await pairKey(timestamp, signature),
       replayTtlSeconds: pairTtl,
     };
   }
@@ -575,7 +583,8 @@ async function confirmStatus(
         userId,
         jobId,
         includeHistory: payload.raw.history !== undefined,
-        includeImageLinks: payload.raw.image_links !== undefined,
+        // Job-status answers spell it image_links; some callbacks carry ImageLinks.
+        includeImageLinks: payload.raw.image_links !== undefined || payload.raw.ImageLinks !== undefined,
       },
       signal ? { signal } : undefined,
     );

@@ -7,13 +7,12 @@
 // a `__proto__` key is compared like any other, never assigned onto a prototype.
 
 import { isJsonObject } from "./_schemas.ts";
+import { SmileIdError } from "./errors.ts";
 import type { CallbackMismatch, CallbackPayload } from "./callback.ts";
 import type { JobStatus, JsonObject, JsonValue } from "./types.ts";
 
-/** Top-level fields Smile ID signs afresh for every answer: never compared. */
-const SIGNED = ["signature", "timestamp"];
-/** Receipt URLs, which embed the answer's own signature and timestamp, so change with every answer. */
-const RECEIPTS = ["kyc_receipt", "KYCReceipt", "kyb_receipt", "KYBReceipt"];
+/** Top-level fields Smile ID signs afresh for every answer, compared nowhere: the pair, and receipt URLs (which embed it). */
+const SIGNED = ["signature", "timestamp", "kyc_receipt", "KYCReceipt", "kyb_receipt", "KYBReceipt"];
 /** Image links, as job-status answers (`image_links`) and some callbacks (`ImageLinks`) spell them. */
 const LINKS = ["image_links", "ImageLinks"];
 
@@ -27,113 +26,66 @@ export interface Comparison {
   readonly uncompared: string[];
 }
 
-/** A dot path, built only when a mismatch is reported. */
-type Path = { readonly parent: Path; readonly key: string } | undefined;
-/** One pair of values still to compare; `absent` on a side that lacks it. */
-type Task = readonly [body: JsonValue | typeof absent, truth: JsonValue | typeof absent, path: Path, links: boolean];
-const absent = Symbol("absent");
+/**
+ * A pair of values still to compare (`absent` on a side that lacks it), its path, and where it
+ * is: 0 at the body's top level, 1 below it, 2 inside image links.
+ */
+type Task = [body: JsonValue | typeof absent, truth: JsonValue | typeof absent, path: string, where: 0 | 1 | 2];
+const absent = Symbol();
 
 /**
  * Compares a callback body with the part of Smile ID's answer the body claims to carry (the
- * whole answer for a job-status-shaped body, the result for a bare one, with the job's history
- * and image links beside it when the body has them), field by field, both ways.
+ * whole answer for a job-status-shaped body; for a bare one the result, with the job's history
+ * beside it when the body has one), field by field, both ways, depth first in the order of the
+ * body's keys then the answer's. At the top, either spelling of image links is compared with
+ * the answer's links, up to each link's query string; the pair and receipts are skipped.
  */
 export function compareWithTruth(payload: CallbackPayload, status: JobStatus): Comparison {
-  const body = payload.raw;
-  const truth: JsonObject = payload.envelope === "job_status"
-    ? status.raw
-    : typeof status.result === "object"
-    ? status.result.raw
-    : {};
-  const truthLinks = linksOf(status.raw);
-  const uncompared = [...SIGNED];
-  for (const key of RECEIPTS) if (Object.hasOwn(body, key) || Object.hasOwn(truth, key)) uncompared.push(key);
-
-  // Top-level members, paired by meaning: both spellings of image links are the answer's links.
-  const tasks: Task[] = [];
-  const skip = (key: string) => SIGNED.includes(key) || RECEIPTS.includes(key);
-  let bodyHasLinks = false;
-  for (const key of Object.keys(body)) {
-    if (skip(key)) continue;
-    const links = LINKS.includes(key);
-    bodyHasLinks ||= links;
-    const truthValue = links ? truthLinks : Object.hasOwn(truth, key) ? truth[key]! : absent;
-    // A bare result carries the job's history beside it only when the body has it.
-    const other = key === "history" && payload.envelope === "result" ? status.raw.history ?? absent : truthValue;
-    tasks.push([body[key]!, other, { parent: undefined, key }, links]);
+  const { raw } = status;
+  let truth = raw;
+  if (payload.envelope === "result") {
+    truth = { ...(typeof status.result === "object" ? status.result.raw : {}) };
+    if (payload.raw.history !== undefined && raw.history !== undefined) truth.history = raw.history;
   }
-  if (payload.envelope === "job_status") {
-    for (const key of Object.keys(truth)) {
-      if (skip(key) || Object.hasOwn(body, key) || (LINKS.includes(key) && bodyHasLinks)) continue;
-      tasks.push([absent, truth[key]!, { parent: undefined, key }, false]);
-    }
-  } else {
-    for (const key of Object.keys(truth)) {
-      if (skip(key) || Object.hasOwn(body, key) || LINKS.includes(key) || key === "history") continue;
-      tasks.push([absent, truth[key]!, { parent: undefined, key }, false]);
-    }
-  }
-  const mismatches = walk(tasks.reverse(), uncompared);
-  return { mismatches, uncompared };
-}
-
-/** The answer's image links, whichever spelling it uses. */
-function linksOf(raw: JsonObject): JsonValue | typeof absent {
-  for (const key of LINKS) if (Object.hasOwn(raw, key)) return raw[key]!;
-  return absent;
-}
-
-/**
- * Walks the pairs on `stack` depth first, in the order of the body's keys then the truth's,
- * and lists every path where they differ. Image links are compared up to their query string.
- */
-function walk(stack: Task[], uncompared: string[]): CallbackMismatch[] {
-  const out: CallbackMismatch[] = [];
-  for (let task = stack.pop(); task !== undefined; task = stack.pop()) {
-    const [body, truth, path, links] = task;
-    if (truth === absent) out.push({ path: pathText(path), kind: "added" });
-    else if (body === absent) out.push({ path: pathText(path), kind: "missing" });
-    else if (isJsonObject(body) && isJsonObject(truth)) {
+  const links = raw.image_links ?? raw.ImageLinks ?? absent;
+  const mismatches: CallbackMismatch[] = [];
+  const uncompared = SIGNED.filter((key, i) => i < 2 || Object.hasOwn(payload.raw, key) || Object.hasOwn(truth, key));
+  const stack: Task[] = [[payload.raw, truth, "", 0]];
+  for (let task; (task = stack.pop());) {
+    const [body, other, path, where] = task;
+    const at = (key: string): string => where === 0 ? key : `${path}.${key}`;
+    if (body === absent || other === absent) mismatches.push({ path, kind: body === absent ? "missing" : "added" });
+    else if (isJsonObject(body) && isJsonObject(other)) {
       const children: Task[] = [];
+      let hasLinks = false;
       for (const key of Object.keys(body)) {
-        children.push([body[key]!, Object.hasOwn(truth, key) ? truth[key]! : absent, { parent: path, key }, links]);
+        if (where === 0 && SIGNED.includes(key)) continue;
+        const isLinks = where === 0 && LINKS.includes(key);
+        hasLinks ||= isLinks;
+        const value = isLinks ? links : Object.hasOwn(other, key) ? other[key]! : absent;
+        children.push([body[key]!, value, at(key), isLinks ? 2 : where || 1]);
       }
-      for (const key of Object.keys(truth)) {
-        if (!Object.hasOwn(body, key)) children.push([absent, truth[key]!, { parent: path, key }, links]);
+      for (const key of Object.keys(other)) {
+        const skip = where === 0 && (SIGNED.includes(key) || (hasLinks && LINKS.includes(key)));
+        if (!Object.hasOwn(body, key) && !skip) children.push([absent, other[key]!, at(key), 1]);
       }
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
-    } else if (Array.isArray(body) && Array.isArray(truth)) {
-      for (let i = Math.max(body.length, truth.length) - 1; i >= 0; i--) {
-        stack.push([i < body.length ? body[i]! : absent, i < truth.length ? truth[i]! : absent, {
-          parent: path,
-          key: String(i),
-        }, links]);
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!); // no spread: any number of keys
+    } else if (Array.isArray(body) && Array.isArray(other)) {
+      for (let i = Math.max(body.length, other.length) - 1; i >= 0; i--) {
+        const item = (list: JsonValue[]) => i < list.length ? list[i]! : absent;
+        stack.push([item(body), item(other), at(String(i)), where]);
       }
-    } else if (links && typeof body === "string" && typeof truth === "string") {
-      const bare = withoutQuery(body);
-      if (bare !== withoutQuery(truth)) out.push({ path: pathText(path), kind: "changed" });
-      else if (bare !== body || bare !== truth) uncompared.push(`${pathText(path)}?`);
-    } else if (!sameLeaf(body, truth)) out.push({ path: pathText(path), kind: "changed" });
+    } else if (where === 2 && typeof body === "string" && typeof other === "string") {
+      // Compared up to the query string or fragment, which S3 signs per answer (`?X-Amz-…`).
+      const bare = body.replace(/[?#][\s\S]*$/, "");
+      if (bare !== other.replace(/[?#][\s\S]*$/, "")) mismatches.push({ path, kind: "changed" });
+      else if (bare !== body || bare.length !== other.length) uncompared.push(`${path}?`);
+    } else if (body !== other && !(body === null && other === null)) {
+      // Scalars differ, or a container meets a scalar or the other kind of container.
+      mismatches.push({ path, kind: "changed" });
+    }
   }
-  return out;
-}
-
-/** Two values that are not both objects or both arrays: equal only as the same JSON scalar. */
-function sameLeaf(body: JsonValue, truth: JsonValue): boolean {
-  if (typeof body === "object" && body !== null) return false; // a container against anything else
-  return body === truth || ((body ?? null) === null && (truth ?? null) === null);
-}
-
-/** An image link URL up to its query string or fragment, which S3 signs per answer (`?X-Amz-…`). */
-function withoutQuery(url: string): string {
-  const end = url.search(/[?#]/);
-  return end === -1 ? url : url.slice(0, end);
-}
-
-function pathText(path: Path): string {
-  const keys: string[] = [];
-  for (let at = path; at !== undefined; at = at.parent) keys.push(at.key);
-  return keys.reverse().join(".");
+  return { mismatches, uncompared };
 }
 
 /**
@@ -142,73 +94,32 @@ function pathText(path: Path): string {
  * delivery reporting the same result has the same key, whatever its body says; its length is
  * fixed, whatever the ids' length.
  */
-export async function resultKey(userId: string, jobId: string, status: JobStatus): Promise<string> {
+export function resultKey(userId: string, jobId: string, status: JobStatus): Promise<string> {
   const { job_complete, job_success, code, result } = status.raw;
-  return `result:${await sha256Hex(
-    canonical([userId, jobId, { job_complete, job_success, code, result } as JsonObject]),
-  )}`;
+  return key("result", [userId, jobId, { job_complete, job_success, code, result } as JsonObject]);
 }
 
 /** `pair:<64 hex>`: SHA-256 over the canonical JSON of `[timestamp, signature]`. */
-export async function pairKey(timestamp: string, signature: string): Promise<string> {
-  return `pair:${await sha256Hex(canonical([timestamp, signature]))}`;
-}
-
-const HEX = /* @__PURE__ */ Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  let hex = "";
-  for (const byte of digest) hex += HEX[byte];
-  return hex;
-}
-
-/** A container being written out, and how far. */
-interface Frame {
-  readonly value: JsonObject | readonly (JsonValue | undefined)[];
-  /** The sorted keys with a defined value, for an object; `undefined` for an array. */
-  readonly keys: string[] | undefined;
-  next: number;
+export function pairKey(timestamp: string, signature: string): Promise<string> {
+  return key("pair", [timestamp, signature]);
 }
 
 /**
- * JSON with object keys sorted at every level, absent (`undefined`) members left out and
- * `undefined` array items written as `null`. Iterative: any depth.
+ * `<kind>:` and the SHA-256, in hex, of `value` as canonical JSON: object keys sorted at every
+ * level, absent (`undefined`) members left out. JSON.stringify recurses: a value nested deeper
+ * than the runtime's stack allows (thousands of levels, only in a made-up answer) is a `schema`
+ * rejection, not a `RangeError`.
  */
-export function canonical(root: JsonValue | undefined): string {
-  let out = "";
-  const stack: Frame[] = [];
-  let value: JsonValue | undefined = root;
-  for (;;) {
-    if (Array.isArray(value)) {
-      out += "[";
-      stack.push({ value, keys: undefined, next: 0 });
-    } else if (isJsonObject(value)) {
-      const object = value;
-      out += "{";
-      stack.push({ value, keys: Object.keys(object).sort().filter((key) => object[key] !== undefined), next: 0 });
-    } else {
-      out += JSON.stringify(value ?? null);
-    }
-    // Close every finished container, then move on to the next member or item.
-    for (;;) {
-      const frame = stack.at(-1);
-      if (frame === undefined) return out;
-      const { keys } = frame;
-      const size = keys === undefined ? (frame.value as readonly unknown[]).length : keys.length;
-      if (frame.next < size) {
-        if (frame.next > 0) out += ",";
-        if (keys === undefined) value = (frame.value as readonly (JsonValue | undefined)[])[frame.next];
-        else {
-          const key = keys[frame.next]!;
-          out += `${JSON.stringify(key)}:`;
-          value = (frame.value as JsonObject)[key];
-        }
-        frame.next++;
-        break;
-      }
-      out += keys === undefined ? "]" : "}";
-      stack.pop();
-    }
+async function key(kind: string, value: JsonValue[]): Promise<string> {
+  let text: string;
+  try {
+    text = JSON.stringify(
+      value,
+      (_, item) => isJsonObject(item) ? Object.fromEntries(Object.keys(item).sort().map((k) => [k, item[k]])) : item,
+    );
+  } catch {
+    throw new SmileIdError("schema", "Smile ID's job status is nested too deeply to be keyed");
   }
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return `${kind}:${Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
 }

@@ -15,9 +15,10 @@
 import { bytesToText, parseJsonObject, readText } from "./_body.ts";
 import { compareWithTruth, pairKey, resultKey } from "./_compare.ts";
 import { clockOption, readNow } from "./_clock.ts";
+import { ownPairs } from "./_own_pairs.ts";
 import { jobStatusSchema, toJobResult, toJobStatus, validate } from "./_schemas.ts";
 import { parseTimestamp } from "./_time.ts";
-import { escapeText, invalidArgument, quote, SmileIdError } from "./errors.ts";
+import { escapeText, invalidArgument, quote, SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
 import type { JobStatusReader } from "./poll.ts";
 import { createMemoryReplayGuard, type ReplayGuard } from "./replay_guard.ts";
 import type { Signer } from "./signature.ts";
@@ -296,7 +297,9 @@ export function callbackSettings(options: VerifyCallbackOptions): CallbackSettin
  *    body that breaks off or was already read is `body_unreadable`;
  * 2. a JSON object (`unexpected_response`);
  * 3. string `signature` and `timestamp` present (`missing_signature`);
- * 4. the signature matches the timestamp for the partner (`signature_mismatch`);
+ * 4. the signature matches the timestamp for the partner, and is not the pair of one of the
+ *    latest 10,000 requests of the client whose signer or reader this is (`signature_mismatch`:
+ *    anyone who saw the request can copy its pair);
  * 5. the body has the documented shape, a bare result object or a job-status-shaped body
  *    (`schema`; the error names fields and expected types, never the values received);
  * 6. the timestamp reads as a time (`invalid_timestamp`) within `toleranceSeconds` of now
@@ -413,6 +416,14 @@ export async function verifyCallback(
       `The callback signature ${quote(signature)} does not match timestamp ${quote(timestamp)} for partner ${
         quote(signer.partnerId)
       }`,
+    );
+  }
+
+  // A pair one of the client's own requests carried, which anyone who saw the request can copy.
+  if (ownPairs.get(signer)?.has(timestamp) || ownPairs.get(reader!)?.has(timestamp)) {
+    throw new SmileIdError(
+      "signature_mismatch",
+      "The callback carries the pair of a request this client sent, which anyone who saw it can copy",
     );
   }
 
@@ -597,12 +608,13 @@ async function confirmStatus(
       `The callback could not be confirmed with Smile ID: ${
         cause ? `${cause.code}: ${cause.message}` : "the job status reader failed"
       }`,
+      // An absent detail is `undefined` either way.
       {
         cause: error,
-        ...(cause?.status === undefined ? {} : { status: cause.status }),
-        ...(cause?.smileCode === undefined ? {} : { smileCode: cause.smileCode }),
-        ...(cause?.retryAfterMs === undefined ? {} : { retryAfterMs: cause.retryAfterMs }),
-      },
+        status: cause?.status,
+        smileCode: cause?.smileCode,
+        retryAfterMs: cause?.retryAfterMs,
+      } as SmileIdErrorDetails,
     );
   }
   const params = typeof status.result === "object" ? status.result.partnerParams : undefined;

@@ -9,10 +9,10 @@
 import { isJsonObject } from "./_schemas.ts";
 import { SmileIdError } from "./errors.ts";
 import type { CallbackMismatch, CallbackPayload } from "./callback.ts";
-import type { JobStatus, JsonObject, JsonValue } from "./types.ts";
+import type { JobResult, JobStatus, JsonObject, JsonValue } from "./types.ts";
 
 /** Top-level fields Smile ID signs afresh for every answer, compared nowhere: the pair, and receipt URLs (which embed it). */
-const SIGNED = ["signature", "timestamp", "kyc_receipt", "KYCReceipt", "kyb_receipt", "KYBReceipt"];
+const SIGNED = ["signature", "timestamp", "kyc_receipt", "KYCReceipt"];
 /** Image links, as job-status answers (`image_links`) and some callbacks (`ImageLinks`) spell them. */
 const LINKS = ["image_links", "ImageLinks"];
 
@@ -20,7 +20,7 @@ const LINKS = ["image_links", "ImageLinks"];
 export interface Comparison {
   readonly mismatches: CallbackMismatch[];
   /**
-   * Paths not compared: `signature`, `timestamp`, a receipt URL, and each image link whose
+   * Paths not compared: `signature`, `timestamp`, the receipt URLs, and each image link whose
    * query string (signed afresh per answer) was left out, written as its path followed by `?`.
    */
   readonly uncompared: string[];
@@ -44,48 +44,50 @@ export function compareWithTruth(payload: CallbackPayload, status: JobStatus): C
   const { raw } = status;
   let truth = raw;
   if (payload.envelope === "result") {
-    truth = { ...(typeof status.result === "object" ? status.result.raw : {}) };
+    truth = { ...(status.result as JobResult | undefined)?.raw }; // a string result has no raw: {}
     if (payload.raw.history !== undefined && raw.history !== undefined) truth.history = raw.history;
   }
   const links = raw.image_links ?? raw.ImageLinks ?? absent;
   const mismatches: CallbackMismatch[] = [];
-  const uncompared = SIGNED.filter((key, i) => i < 2 || Object.hasOwn(payload.raw, key) || Object.hasOwn(truth, key));
+  const uncompared = [...SIGNED];
   const stack: Task[] = [[payload.raw, truth, "", 0]];
   for (let task; (task = stack.pop());) {
     const [body, other, path, where] = task;
     const at = (key: string): string => where === 0 ? key : `${path}.${key}`;
     if (body === absent || other === absent) mismatches.push({ path, kind: body === absent ? "missing" : "added" });
     else if (isJsonObject(body) && isJsonObject(other)) {
-      const children: Task[] = [];
-      let hasLinks = false;
-      for (const key of Object.keys(body)) {
-        if (where === 0 && SIGNED.includes(key)) continue;
-        const isLinks = where === 0 && LINKS.includes(key);
-        hasLinks ||= isLinks;
+      // Pushed last first, so that they are compared in the order of the body's keys, then the answer's.
+      const top = where === 0;
+      const hasLinks = top && LINKS.some((key) => Object.hasOwn(body, key));
+      for (const key of Object.keys(other).reverse()) {
+        const skip = top && (SIGNED.includes(key) || (hasLinks && LINKS.includes(key)));
+        if (!Object.hasOwn(body, key) && !skip) stack.push([absent, other[key]!, at(key), 1]);
+      }
+      for (const key of Object.keys(body).reverse()) {
+        if (top && SIGNED.includes(key)) continue;
+        const isLinks = top && LINKS.includes(key);
         const value = isLinks ? links : Object.hasOwn(other, key) ? other[key]! : absent;
-        children.push([body[key]!, value, at(key), isLinks ? 2 : where || 1]);
+        stack.push([body[key]!, value, at(key), isLinks ? 2 : where || 1]);
       }
-      for (const key of Object.keys(other)) {
-        const skip = where === 0 && (SIGNED.includes(key) || (hasLinks && LINKS.includes(key)));
-        if (!Object.hasOwn(body, key) && !skip) children.push([absent, other[key]!, at(key), 1]);
-      }
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!); // no spread: any number of keys
     } else if (Array.isArray(body) && Array.isArray(other)) {
       for (let i = Math.max(body.length, other.length) - 1; i >= 0; i--) {
-        const item = (list: JsonValue[]) => i < list.length ? list[i]! : absent;
-        stack.push([item(body), item(other), at(String(i)), where]);
+        stack.push([i < body.length ? body[i]! : absent, i < other.length ? other[i]! : absent, at(`${i}`), where]);
       }
     } else if (where === 2 && typeof body === "string" && typeof other === "string") {
       // Compared up to the query string or fragment, which S3 signs per answer (`?X-Amz-…`).
-      const bare = body.replace(/[?#][\s\S]*$/, "");
-      if (bare !== other.replace(/[?#][\s\S]*$/, "")) mismatches.push({ path, kind: "changed" });
+      const bare = withoutQuery(body);
+      if (bare !== withoutQuery(other)) mismatches.push({ path, kind: "changed" });
       else if (bare !== body || bare.length !== other.length) uncompared.push(`${path}?`);
-    } else if (body !== other && !(body === null && other === null)) {
+    } else if (body !== other) {
       // Scalars differ, or a container meets a scalar or the other kind of container.
       mismatches.push({ path, kind: "changed" });
     }
   }
   return { mismatches, uncompared };
+}
+
+function withoutQuery(url: string): string {
+  return url.replace(/[?#][\s\S]*$/, "");
 }
 
 /**
@@ -118,7 +120,7 @@ async function key(kind: string, value: JsonValue[]): Promise<string> {
       (_, item) => isJsonObject(item) ? Object.fromEntries(Object.keys(item).sort().map((k) => [k, item[k]])) : item,
     );
   } catch {
-    throw new SmileIdError("schema", "Smile ID's job status is nested too deeply to be keyed");
+    throw new SmileIdError("schema", "Smile ID's job status is nested too deeply");
   }
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return `${kind}:${Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("")}`;

@@ -228,11 +228,10 @@ export interface ConfirmedCallback extends Omit<UnconfirmedCallback, "confirmed"
   /** Every field where the body differs from `status`; empty when all agree. */
   readonly mismatches: readonly CallbackMismatch[];
   /**
-   * What was not compared, because Smile ID signs it afresh for every answer: `signature`,
-   * `timestamp`, a receipt URL (`kyc_receipt`, `KYCReceipt`, `kyb_receipt`, `KYBReceipt`, as
-   * spelled in the body or the answer), and the query string of each image link, written as the
-   * link's path followed by `?` (`"ImageLinks.selfie_image?"`): the link itself is compared up
-   * to its query.
+   * What is never compared, because Smile ID signs it afresh for every answer: `signature`,
+   * `timestamp`, the receipt URL (`kyc_receipt`, `KYCReceipt`), and
+   * the query string of each image link that has one, written as the link's path followed by `?`
+   * (`"ImageLinks.selfie_image?"`): the link itself is compared up to its query.
    */
   readonly uncompared: readonly string[];
 }
@@ -423,7 +422,7 @@ export async function verifyCallback(
   if (ownPairs.get(signer)?.has(timestamp) || ownPairs.get(reader!)?.has(timestamp)) {
     throw new SmileIdError(
       "signature_mismatch",
-      "The callback carries the pair of a request this client sent, which anyone who saw it can copy",
+      "The callback carries the pair of a request this client sent, which anyone who saw the request can copy",
     );
   }
 
@@ -595,7 +594,7 @@ async function confirmStatus(
         jobId,
         includeHistory: payload.raw.history !== undefined,
         // Job-status answers spell it image_links; some callbacks carry ImageLinks.
-        includeImageLinks: payload.raw.image_links !== undefined || payload.raw.ImageLinks !== undefined,
+        includeImageLinks: (payload.raw.image_links ?? payload.raw.ImageLinks) !== undefined,
       },
       signal ? { signal } : undefined,
     );

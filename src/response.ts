@@ -163,7 +163,8 @@ export async function parseJobStatusResponse(
     json = parseJsonObject(text, "The job status response", true);
   } else if (typeof body === "string") {
     text = body;
-    json = parseJsonObject(text, "The job status response", true);
+    // A string argument is never quoted: it may be anything the caller passed by mistake.
+    json = parseJsonObject(text, "The job status response", false);
   } else if (typeof body === "object" && body !== null && !Array.isArray(body)) {
     json = body;
   } else {

@@ -505,7 +505,7 @@ test("verifyCallback() with confirm reports a forged body's changes and returns 
     { path: "ResultText", kind: "changed" },
     { path: "Actions.Verify_ID_Number", kind: "changed" },
   ]);
-  assertEquals(verified.uncompared, ["signature", "timestamp"]);
+  assertEquals(verified.uncompared, ["signature", "timestamp", "kyc_receipt", "KYCReceipt"]);
   assert(typeof verified.status?.result === "object");
   assertStrictEquals(verified.status.result.resultCode, "1022");
   assertStrictEquals(fake.requests[0]?.jobId, "job-1");

@@ -68,7 +68,8 @@ test("verifyCallback() with confirm reads ImageLinks and KYCReceipt as Smile ID'
   assertEquals(callback.mismatches, []);
   assertStrictEquals(queries[0]?.image_links, true, "confirm asked for the image links");
   assertEquals(callback.status.imageLinks, { selfie_image: presigned(callback.status.timestamp) });
-  assertEquals(callback.uncompared, ["signature", "timestamp", "KYCReceipt", "ImageLinks.selfie_image?"]);
+  const always = ["signature", "timestamp", "kyc_receipt", "KYCReceipt"];
+  assertEquals(callback.uncompared, [...always, "ImageLinks.selfie_image?"]);
 
   // The lowercase spellings mean the same, in a job-status-shaped body too.
   const lower = {
@@ -82,7 +83,7 @@ test("verifyCallback() with confirm reads ImageLinks and KYCReceipt as Smile ID'
   };
   const again = await client.verifyCallback(lower, { confirm: true, replayGuard: false });
   assertEquals(again.mismatches, []);
-  assertEquals(again.uncompared, ["signature", "timestamp", "kyc_receipt", "image_links.selfie_image?"]);
+  assertEquals(again.uncompared, [...always, "image_links.selfie_image?"]);
   assertStrictEquals(again.replayKey, callback.replayKey, "the same result, the same key");
 });
 
@@ -179,19 +180,21 @@ test("verifyCallback() with confirm walks a body and an answer both 150,000 leve
   assertStrictEquals(differs.mismatches[1]!.path, "history.1");
 });
 
-test("verifyCallback() keys a deep result by its content, at a fixed length whatever the ids", async () => {
-  const long = "用户".repeat(60);
+test("verifyCallback() keys a result by its content at a fixed length, and refuses one too deep to key", async () => {
+  const long = "用户".repeat(60); // 120 CJK characters: 1,080 once percent-encoded
   const deepResult = { ...result, PartnerParams: { user_id: long, job_id: "job-1" }, Deep: "<deep>" };
-  const keyOf = async (deep: string) => {
+  const verify = async (deep: string) => {
     const answer = { job_complete: true, job_success: true, code: "2302", result: deepResult };
     const client = createClient({ partnerId, apiKey, fetch: deepSmile(answer, deep) });
     const body = withDeep({ ...deepResult, ...(await smile.sign()) }, deep);
-    const callback = await client.verifyCallback(body, { confirm: true, replayGuard: false });
-    assertEquals(callback.mismatches, []);
-    return callback.replayKey;
+    return await client.verifyCallback(body, { confirm: true, replayGuard: false });
   };
-  const key = await keyOf(nestedText(100_000));
+  const key = (await verify(nestedText(1_000))).replayKey;
   assertStrictEquals(key.length, "result:".length + 64);
-  assertStrictEquals(await keyOf(nestedText(100_000)), key, "the same result, the same key");
-  assert(await keyOf(nestedText(100_001)) !== key, "another result, another key");
+  assertStrictEquals((await verify(nestedText(1_000))).replayKey, key, "the same result, the same key");
+  assert((await verify(nestedText(1_001))).replayKey !== key, "another result, another key");
+  // Deeper than the runtime's JSON.stringify goes (only a made-up answer is): a schema rejection.
+  const error = await verify(nestedText(150_000)).catch((e) => e);
+  assertStrictEquals(error?.code, "schema");
+  assertStrictEquals(error?.message, "Smile ID's job status is nested too deeply");
 });

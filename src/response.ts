@@ -27,10 +27,11 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
  * import { createSigner, type JobStatusRequestSent, parseJobStatusResponse, SmileIdError } from "@smile-id-kit/job-status";
  *
  * const signer = createSigner({ partnerId: "085", apiKey: "key" });
- * const sent: JobStatusRequestSent = { userId: "user-1", jobId: "job-1", signed: await signer.sign() };
- * // A genuine answer, but about another job: refused.
+ * const signed = await signer.sign("2024-01-01T00:00:00.000+00:00");
+ * const sent: JobStatusRequestSent = { userId: "user-1", jobId: "job-1", signed };
+ * // A genuine answer, signed after the request, but about another job: refused.
  * const result = { ResultCode: "1012", PartnerParams: { user_id: "user-1", job_id: "job-2" } };
- * const answer = { job_complete: true, result, ...(await signer.sign("2024-01-01T00:00:00.000Z")) };
+ * const answer = { job_complete: true, result, ...(await signer.sign("2024-01-01T00:00:01.000Z")) };
  * const error = await assertRejects(() => parseJobStatusResponse(signer, answer, { request: sent }), SmileIdError);
  * assertEquals(error.code, "answer_mismatch");
  * ```

@@ -149,8 +149,10 @@ export interface SmileIdClient {
    * Verifies a callback with this client's key, see `verifyCallback`. By default it claims the
    * callback in one in-memory replay guard per client (create the client once, not per
    * request), and `confirm: true` asks this client for the authoritative status. For an HTTP
-   * endpoint, `createCallbackHandler` does all of it, exactly once. With `confirm: true`
-   * written literally, the result is typed `ConfirmedCallback`.
+   * endpoint, `createCallbackHandler` does all of it, exactly once. A callback carrying the
+   * pair of one of this client's latest 10,000 requests is refused (`signature_mismatch`):
+   * anyone who saw the request can copy it. With `confirm: true` written literally, the result
+   * is typed `ConfirmedCallback`.
    */
   verifyCallback(
     input: Request | string | Uint8Array | JsonObject,

@@ -44,7 +44,16 @@ export type { JobStatusRequestSent, ParseJobStatusResponseOptions } from "./src/
 export type { FetchLike } from "./src/transport.ts";
 export { createClient } from "./src/client.ts";
 export type { ClientConfig, GetJobStatusOptions, SmileIdClient } from "./src/client.ts";
-export type { Clock, JobResult, JobStatus, JsonObject, JsonValue, PartnerParams } from "./src/types.ts";
+export type {
+  Clock,
+  IdResponse,
+  ImageLinks,
+  JobResult,
+  JobStatus,
+  JsonObject,
+  JsonValue,
+  PartnerParams,
+} from "./src/types.ts";
 export { pollDelays, waitForJobStatus } from "./src/poll.ts";
 export type { JobStatusReader, PollProgress, WaitForJobStatusOptions } from "./src/poll.ts";
 export { verifyCallback } from "./src/callback.ts";
@@ -61,4 +70,6 @@ export type { CreateMemoryReplayGuardOptions, ReplayGuard } from "./src/replay_g
 export { classifyCallbackError, createCallbackHandler } from "./src/handler.ts";
 export type { CallbackErrorClass, CreateCallbackHandlerOptions } from "./src/handler.ts";
 export { describeResult } from "./src/result.ts";
-export type { Decision, ResultSummary } from "./src/result.ts";
+export type { Decision, DecisionBasis, ResultSummary } from "./src/result.ts";
+export { decodeImage, downloadImage, imageLinkExpiry } from "./src/image.ts";
+export type { DownloadedImage, DownloadImageOptions } from "./src/image.ts";

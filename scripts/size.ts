@@ -11,29 +11,32 @@
 // - `budget`: what CI enforces: the size measured when the budget was last set plus about 3%,
 //   rounded up to 50 B, so that growth is a reviewed change of this file, never an accident.
 //   Issue 21 capped two rows exactly: verifyCallback and createClient at 3% over their size
-//   before it (8,456 B and 13,285 B), while verifySignature must not grow.
+//   before it (8,922 B and 13,736 B once issue 19 was in), while verifySignature must not grow.
 //
 // Where the bytes go (measured with --why when these budgets were set; gzip of parts alone):
-// - verifySignature alone, 1,922 B: std's base64 decoder ~650 B (both alphabets' tables are built
+// - verifySignature alone, 1,915 B: std's base64 decoder ~650 B (both alphabets' tables are built
 //   at module load, so a bundler keeps the base64url one too) and SmileIdError ~340 B: 928 B
 //   before a line of signature.ts. The rest is the credential checks with their messages and the
 //   verification. It no longer pulls in `quote` (~500 B), std's encoder or the timestamp rules.
-// - + verifyCallback, 8,705 B (issue 21: 8,456 B before): callback.ts 5.2 kB minified (the checks in
-//   order), _compare.ts 1.8 kB (confirm's two-sided mismatch walk on a stack of its own, any depth;
-//   the SHA-256 replay keys), valibot 3.8 kB (looseObject, union,
-//   picklist and the issue machinery; any valibot schema with safeParse is ~1.2 kB gzip), the
-//   typed views, std's `delay` (0.7 kB, reached through the system clock's `sleep`, which a
-//   callback never calls) and the in-memory guard.
-// - createClient, 13,627 B (issue 21: 13,285 B before): all of the above plus response parsing
-//   (3.7 kB minified: the answer bound to its request by pair and time), polling (2.9 kB), the
-//   request builder, server selection and the transport.
+// - + verifyCallback, 9,171 B: callback.ts 5.2 kB minified (the checks in order), _compare.ts
+//   1.8 kB (confirm's two-sided mismatch walk on a stack of its own, any depth; the SHA-256 replay
+//   keys; +249 B gzip for issue 21 over 8,922 B), valibot 3.8 kB (looseObject, union, picklist and
+//   the issue machinery; any valibot schema with safeParse is ~1.2 kB gzip), the typed views
+//   (3.3 kB minified, of which the ID response, image links and receipts are 1.2 kB, +419 B gzip:
+//   8,456 B before them), std's `delay` (0.7 kB, reached through the system clock's `sleep`,
+//   which a callback never calls) and the in-memory guard.
+// - createClient, 14,077 B (13,285 B before the ID response's views, 13,736 B before issue 21):
+//   all of the above plus response parsing (3.7 kB minified: the answer bound to its request by
+//   pair and time), polling (2.9 kB), the request builder, server selection and the transport.
+//   decodeImage, imageLinkExpiry and downloadImage are in neither bundle: they are only in
+//   "everything in mod.ts" (14,669 B before them and the views).
 //
 // Budgets of the rows without a target, from what each must hold:
 // - createCallbackHandler, 3,546 B: the status table, the exactly-once lease protocol on the
 //   guard and the default in-memory guard. It takes the client (and so verifyCallback) as an
 //   argument: a real endpoint bundles this row plus createClient.
-// - the store guards (./redis 2,109 B, ./deno-kv 2,156 B, ./cloudflare 2,544 B) and the Node
-//   adapter (1,960 B, passing TRACE on to the handler since issue 21): the guard's own code, SmileIdError with `quote` (~1 kB, every message of
+// - the store guards (./redis 2,102 B, ./deno-kv 2,149 B, ./cloudflare 2,537 B) and the Node
+//   adapter (1,954 B, passing TRACE on to the handler since issue 21): the guard's own code, SmileIdError with `quote` (~1 kB, every message of
 //   the library uses it) and, for the guards, the shared claim checks and the O(1) expiry queue
 //   of their claim tokens (~0.3 kB).
 import * as esbuild from "esbuild";
@@ -64,13 +67,13 @@ export const ENTRIES: readonly Entry[] = [
     label: "verifySignature + verifyCallback",
     source: `export { verifyCallback, verifySignature } from "./mod.ts";`,
     target: 5_000,
-    budget: 8_709, // issue 21: at most 3% over 8,456 B
+    budget: 9_189, // issue 21: at most 3% over 8,922 B
   },
   {
     label: "createClient (the whole client)",
     source: `export { createClient } from "./mod.ts";`,
     target: 8_000,
-    budget: 13_683, // issue 21: at most 3% over 13,285 B
+    budget: 14_148, // issue 21: at most 3% over 13,736 B
   },
   {
     label: "createCallbackHandler",
@@ -81,7 +84,7 @@ export const ENTRIES: readonly Entry[] = [
   { label: "Deno KV guard (./deno-kv)", source: `export * from "./src/deno_kv.ts";`, budget: 2_200 },
   { label: "Durable Object guard (./cloudflare)", source: `export * from "./src/cloudflare.ts";`, budget: 2_600 },
   { label: "Node adapter (./node)", source: `export * from "./src/node.ts";`, budget: 2_050 },
-  { label: "everything in mod.ts", source: `export * from "./mod.ts";`, budget: 15_150 },
+  { label: "everything in mod.ts", source: `export * from "./mod.ts";`, budget: 16_850 },
 ];
 
 /** Sizes of one bundle, and the minified bytes of each input (valibot and std modules grouped). */

@@ -4,20 +4,29 @@
 import { quote, SmileIdError } from "./errors.ts";
 import type { JsonObject } from "./types.ts";
 
+/** Reads a body as UTF-8 text, refusing more than `maxBytes` (see {@linkcode readBytes}). */
+export async function readText(message: Request | Response, maxBytes: number, what: string): Promise<string> {
+  return new TextDecoder().decode(await readBytes(message, maxBytes, what));
+}
+
 /**
- * Reads a body as UTF-8 text, refusing more than `maxBytes`: a `Content-Length` above the limit
- * is refused before reading, and a stream is cancelled as soon as it passes the limit, so an
+ * Reads a body's bytes, refusing more than `maxBytes`: a `Content-Length` above the limit is
+ * refused before reading, and a stream is cancelled as soon as it passes the limit, so an
  * oversized body is never held whole.
  */
-export async function readText(message: Request | Response, maxBytes: number, what: string): Promise<string> {
+export async function readBytes(
+  message: Request | Response,
+  maxBytes: number,
+  what: string,
+): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(message.headers.get("content-length") ?? NaN);
   if (declared > maxBytes) {
     await message.body?.cancel().catch(() => {});
     throw tooLarge(what, maxBytes, `declares ${declared} bytes`);
   }
-  if (message.body === null) return "";
+  if (message.body === null) return new Uint8Array();
   const reader = message.body.getReader();
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
@@ -29,7 +38,7 @@ export async function readText(message: Request | Response, maxBytes: number, wh
     }
     chunks.push(value);
   }
-  return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : concatBytes(chunks));
+  return chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
 }
 
 /** Decodes bytes as UTF-8 (invalid sequences become U+FFFD), refusing more than `maxBytes`. */
@@ -55,16 +64,21 @@ function tooLarge(what: string, maxBytes: number, detail: string): SmileIdError 
 
 /**
  * Parses text that must hold a JSON object; anything else is an `unexpected_response`. With
- * `quoteBody` the error quotes the start of the text and keeps it as `body` (for answers to
- * the caller's own query, where an HTML error page is worth seeing); without it neither is
- * done, since a callback body carries personal data that must not reach logs.
+ * `quoteBody` the error keeps the text as `body` and quotes its start (for answers to the
+ * caller's own query, where an HTML error page is worth seeing), unless it starts like JSON: a
+ * job-status answer cut short can carry the ID response. Without `quoteBody` neither is done,
+ * since a callback body carries personal data that must not reach logs.
  */
 export function parseJsonObject(text: string, what: string, quoteBody: boolean): JsonObject {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    const got = text.length === 0 ? "an empty body" : quoteBody ? quote(text) : `${text.length} characters`;
+    const got = text.length === 0
+      ? "an empty body"
+      : quoteBody && !/^\s*[[{]/.test(text)
+      ? quote(text)
+      : `${text.length} characters`;
     throw new SmileIdError(
       "unexpected_response",
       `${what} is not JSON: expected a JSON object, got ${got}`,

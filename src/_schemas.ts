@@ -10,7 +10,7 @@
 
 import * as v from "valibot";
 import { escapeText, type SchemaIssue, SmileIdError } from "./errors.ts";
-import type { JobResult, JobStatus, JsonObject, JsonValue, PartnerParams } from "./types.ts";
+import type { IdResponse, ImageLinks, JobResult, JobStatus, JsonObject, JsonValue, PartnerParams } from "./types.ts";
 
 // Each schema is built in a /* @__PURE__ */ closure so that bundlers drop the schemas (and
 // valibot) from bundles that do not use them: esbuild ignores valibot's own
@@ -86,14 +86,23 @@ export function readErrorBody(json: unknown): { smileCode?: string; serverMessag
 
 /** Typed view of a validated job-status answer; see the lossless rule at the top of this file. */
 export function toJobStatus(raw: JsonObject): JobStatus {
-  const { result, history } = raw;
+  const { result, history, image_links: links } = raw;
+  const typedResult = typeof result === "string" ? result : isJsonObject(result) ? toJobResult(result) : undefined;
+  const typedHistory = Array.isArray(history) && history.every(isJsonObject) ? history.map(toJobResult) : undefined;
   return {
     jobComplete: toBoolean(raw.job_complete) === true,
     jobSuccess: toBoolean(raw.job_success),
     code: toText(raw.code),
-    result: typeof result === "string" ? result : isJsonObject(result) ? toJobResult(result) : undefined,
-    history: Array.isArray(history) && history.every(isJsonObject) ? history.map(toJobResult) : undefined,
-    imageLinks: isJsonObject(raw.image_links) ? raw.image_links : undefined,
+    result: typedResult,
+    history: typedHistory,
+    // The result's, else the newest history entry's (the last: Smile ID's examples list oldest first).
+    idResponse: (typeof typedResult === "object" ? typedResult.idResponse : undefined) ??
+      typedHistory?.slice().reverse().find((entry) => entry.idResponse)?.idResponse,
+    imageLinks: isJsonObject(links)
+      ? { selfieImage: text(links.selfie_image), error: text(links.error), raw: links } satisfies ImageLinks
+      : undefined,
+    kycReceipt: text(raw.kyc_receipt),
+    kybReceipt: text(raw.kyb_receipt),
     timestamp: raw.timestamp as string,
     signature: raw.signature as string,
     raw,
@@ -104,16 +113,58 @@ export function toJobStatus(raw: JsonObject): JobStatus {
 export function toJobResult(raw: JsonObject): JobResult {
   return {
     resultCode: toText(raw.ResultCode),
-    resultText: typeof raw.ResultText === "string" ? raw.ResultText : undefined,
-    resultType: typeof raw.ResultType === "string" ? raw.ResultType : undefined,
+    resultText: text(raw.ResultText),
+    resultType: text(raw.ResultType),
     smileJobId: toText(raw.SmileJobID),
     partnerParams: isJsonObject(raw.PartnerParams) ? toPartnerParams(raw.PartnerParams) : undefined,
     actions: toActions(raw.Actions),
     confidence: toNumber(raw.ConfidenceValue),
     isFinalResult: toBoolean(raw.IsFinalResult),
     isMachineResult: toBoolean(raw.IsMachineResult),
+    idResponse: toIdResponse(raw),
     raw,
   };
+}
+
+/**
+ * The ID response of a result (its top-level ID keys), or `undefined` when it has none. Strings
+ * that stand for no value (`"Not Available"`, `"NaN-NaN-NaN"`, blank) and values of another type
+ * are `undefined`; `raw` keeps them.
+ */
+function toIdResponse(raw: JsonObject): IdResponse | undefined {
+  // The documented keys; the first 13 are strings, each typed under its name with the leading
+  // capitals lowered ("Country" → "country", "IDType" → "idType", "DOB" → "dob"). One string,
+  // split here, so that bundles without the views carry none of it.
+  const keys = ("Country IDType IDNumber IssuanceDate ExpirationDate FullName DOB Gender PhoneNumber PhoneNumber2 " +
+    "Address Photo Document SecondaryIDNumber Secondary_ID_Number FullData IDNumberPreviouslyRegistered " +
+    "UserIDsOfPreviousRegistrants").split(" ");
+  if (!keys.some((key) => key in raw)) return undefined;
+  const id: Record<string, unknown> = {};
+  for (const key of keys.slice(0, 13)) {
+    id[key.replace(/^[A-Z]+(?![a-z])|^[A-Z]/, (capitals) => capitals.toLowerCase())] = idText(raw[key]);
+  }
+  const previous = raw.UserIDsOfPreviousRegistrants;
+  const previousIds = Array.isArray(previous) ? previous.map(toText) : undefined;
+  return {
+    ...id as Omit<
+      IdResponse,
+      "secondaryIdNumber" | "fullData" | "idNumberPreviouslyRegistered" | "previousRegistrantUserIds"
+    >,
+    secondaryIdNumber: idText(raw.SecondaryIDNumber) ?? idText(raw.Secondary_ID_Number),
+    fullData: isJsonObject(raw.FullData) ? raw.FullData : undefined,
+    idNumberPreviouslyRegistered: toBoolean(raw.IDNumberPreviouslyRegistered),
+    previousRegistrantUserIds: previousIds?.includes(undefined) ? undefined : previousIds as string[] | undefined,
+  };
+}
+
+/** A string of the ID response, `undefined` for a placeholder or another type. */
+function idText(value: JsonValue | undefined): string | undefined {
+  return typeof value === "string" && !/^\s*(not available|nan-nan-nan)?\s*$/i.test(value) ? value : undefined;
+}
+
+/** A string as it is; anything else `undefined`. */
+function text(value: JsonValue | undefined): string | undefined {
+  return typeof value === "string" ? value : undefined;
 }
 
 function toPartnerParams(raw: JsonObject): PartnerParams {

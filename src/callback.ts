@@ -521,7 +521,8 @@ async function readJson(input: Request | string | Uint8Array | JsonObject, maxBy
         "body_unreadable",
         used
           ? `${WHAT} was already read by other code: pass the Request before anything reads it, or pass the body`
-          : `${WHAT} could not be read: the upload broke off (the client disconnected)`,
+          : `${WHAT} could not be read: a body parser (express.json() or another) may have read it first, so mount ` +
+            "the handler before any; or the client disconnected mid-upload",
         { cause: error },
       );
     }

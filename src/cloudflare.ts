@@ -42,9 +42,13 @@
  *   SMILE_API_KEY: string;
  * }
  *
+ * let handler: ((request: Request) => Promise<Response>) | undefined;
+ *
  * export default {
  *   fetch(request: Request, env: Env): Promise<Response> {
- *     const handler = createCallbackHandler({
+ *     // Built once per isolate, on its first request (the bindings arrive with it): one client,
+ *     // its key imported once, and one handler for every request after.
+ *     handler ??= createCallbackHandler({
  *       client: createClient({ partnerId: env.SMILE_PARTNER_ID, apiKey: env.SMILE_API_KEY }),
  *       replayGuard: createDurableObjectReplayGuard(env.REPLAY_GUARD),
  *       onCallback: async (callback) => {

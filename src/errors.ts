@@ -15,7 +15,8 @@ import type { JobStatus } from "./types.ts";
  * - `aborted`: the caller's `AbortSignal` fired.
  * - `http`: the server answered with a non-2xx status (redirects included), or a `fetch` followed a
  *   redirect (`redirected: true`; then `status` is absent, so polling never re-sends the request).
- * - `unexpected_response`: a 2xx body that is not a JSON object.
+ * - `unexpected_response`: a 2xx body that is not a JSON object; for `downloadImage`, a `Content-Type`
+ *   that is not `image/*`.
  * - `payload_too_large`: a response or callback body exceeded its byte limit.
  * - `schema`: JSON that does not have the documented shape (for a job status: no readable `job_complete`).
  * - `signature_mismatch`: a signature did not verify, or a job-status answer carries the request's own
@@ -36,6 +37,8 @@ import type { JobStatus } from "./types.ts";
  *   `job_id` than the query it answers (so also the authoritative status `confirm` fetched for a callback).
  * - `callback_failed`: the callback handler's `onCallback` threw (`cause` holds what it threw).
  * - `method_not_allowed`: a request to the callback handler that is not a `POST`.
+ * - `image_link_expired`: `downloadImage` was given an image link whose signed expiry has passed;
+ *   nothing was sent (ask for the job status again with `includeImageLinks` for a fresh link).
  *
  * @example Branch on the code
  * ```ts
@@ -69,7 +72,8 @@ export type SmileIdErrorCode =
   | "confirm_failed"
   | "answer_mismatch"
   | "callback_failed"
-  | "method_not_allowed";
+  | "method_not_allowed"
+  | "image_link_expired";
 
 /**
  * One problem found while validating JSON against the documented shape.
@@ -115,7 +119,10 @@ export interface SmileIdErrorDetails {
   readonly smileCode?: string;
   /** Smile ID's error text from a `{ code, error }` body. */
   readonly serverMessage?: string;
-  /** The response or callback body as received, for `http`, `unexpected_response` and `schema` errors. */
+  /**
+   * The response or callback body as received, for `http`, `unexpected_response` and `schema`
+   * errors; left out of `toJSON` (it can hold personal data).
+   */
   readonly body?: string;
   /** Validation problems, for `schema` errors. */
   readonly issues?: readonly SchemaIssue[];
@@ -123,7 +130,10 @@ export interface SmileIdErrorDetails {
   readonly retryAfterMs?: number;
   /** Number of requests made, for polling errors. */
   readonly attempts?: number;
-  /** The last successfully parsed status, for polling errors (nothing is lost on a deadline). */
+  /**
+   * The last successfully parsed status, for polling errors (nothing is lost on a deadline); left
+   * out of `toJSON` (it can hold the ID response).
+   */
   readonly lastStatus?: JobStatus | undefined;
 }
 
@@ -195,31 +205,24 @@ export class SmileIdError extends Error {
   }
 
   /**
-   * A plain object for logs and `JSON.stringify`, without `undefined` fields.
+   * A plain object for logs and `JSON.stringify`, without `undefined` fields. It leaves out
+   * `body` and `lastStatus`, which can hold personal data (a job-status answer carries the ID
+   * response: names, ID numbers, photos); both stay readable as properties. `smileCode` and
+   * `serverMessage`, Smile ID's own error code and text, are kept.
    *
    * @example
    * ```ts
    * import { assertEquals } from "@std/assert";
    * import { SmileIdError } from "@smile-id-kit/job-status";
    *
-   * const error = new SmileIdError("http", "Smile ID answered 503", { status: 503 });
+   * const error = new SmileIdError("http", "Smile ID answered 503", { status: 503, body: '{"error":"busy"}' });
    * assertEquals(JSON.stringify(error), '{"name":"SmileIdError","code":"http","message":"Smile ID answered 503","status":503}');
+   * assertEquals(error.body, '{"error":"busy"}'); // still there for code that reads it
    * ```
    */
   toJSON(): Record<string, unknown> {
     const json: Record<string, unknown> = { name: this.name, code: this.code, message: this.message };
-    for (
-      const key of [
-        "status",
-        "smileCode",
-        "serverMessage",
-        "body",
-        "issues",
-        "retryAfterMs",
-        "attempts",
-        "lastStatus",
-      ] as const
-    ) {
+    for (const key of ["status", "smileCode", "serverMessage", "issues", "retryAfterMs", "attempts"] as const) {
       if (this[key] !== undefined) json[key] = this[key];
     }
     return json;

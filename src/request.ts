@@ -78,8 +78,8 @@ export interface BuildJobStatusRequestOptions extends JobStatusQuery {
 /**
  * Builds the job-status request: `POST {base}/job_status` with JSON headers and the body
  * fields `user_id`, `job_id`, `partner_id`, `image_links`, `history`, `source_sdk`,
- * `source_sdk_version`, `signature`, `timestamp` (`source_sdk` is `"rest_api"`: see the
- * README's decisions for why it is sent). Numeric ids are sent as their decimal strings.
+ * `source_sdk_version`, `signature`, `timestamp` (`source_sdk` is `"rest_api"`: docs/sources.md
+ * says why it is sent). Numeric ids are sent as their decimal strings.
  * Redirects are set to `manual`: a followed redirect would re-send the signed body to another
  * host. Bad input throws a `SmileIdError` with code `invalid_argument`, and so do the official
  * SDKs' names (`user_id`, `return_history`, `return_image_links`, `return_images`, …): the

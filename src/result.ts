@@ -1,6 +1,7 @@
 /**
  * {@linkcode describeResult}: the decision a job result stands for, read from its
- * `ResultCode`, with the stringly fields typed and every action kept.
+ * `ResultCode` or, for a complete job whose code has no documented category, from
+ * `job_success`; with the stringly fields typed and every action kept.
  *
  * @module
  */
@@ -14,7 +15,8 @@ import type { JobResult, JobStatus } from "./types.ts";
  * - `error`: a documented code saying the check could not be done (unsupported ID number
  *   format, ID authority unavailable, product not activated).
  * - `pending`: the job is not complete yet.
- * - `unknown`: no result, a plain-string result, or a code without a documented category.
+ * - `unknown`: nothing documented decides: a code without a documented category and no
+ *   `job_success` to read (a result on its own, or `job_success` absent or `null`).
  *
  * @example
  * ```ts
@@ -31,6 +33,27 @@ import type { JobResult, JobStatus } from "./types.ts";
 export type Decision = "approved" | "provisional" | "rejected" | "error" | "pending" | "unknown";
 
 /**
+ * What a {@linkcode Decision} was read from.
+ *
+ * - `result_code`: the result's `ResultCode`, one Smile ID documents a category for.
+ * - `job_success`: the answer's `job_success` (`true` approved, `false` rejected), for a
+ *   complete job whose code has no documented category (0810 "Enroll User", 1210, 1220, …).
+ * - `none`: nothing decided: the decision is `pending` or `unknown`.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import type { DecisionBasis } from "@smile-id-kit/job-status";
+ *
+ * function needsReview(basis: DecisionBasis): boolean {
+ *   return basis !== "result_code"; // trust only documented codes without a second look
+ * }
+ * assertEquals((["result_code", "job_success", "none"] as const).map(needsReview), [false, true, true]);
+ * ```
+ */
+export type DecisionBasis = "result_code" | "job_success" | "none";
+
+/**
  * A job result summarised for a decision.
  *
  * @example
@@ -45,8 +68,10 @@ export type Decision = "approved" | "provisional" | "rejected" | "error" | "pend
  * ```
  */
 export interface ResultSummary {
-  /** The decision the code stands for; `unknown` when the sources do not document it. */
+  /** The decision: from the code, else from `job_success`; `unknown` when neither decides. */
   readonly decision: Decision;
+  /** What the decision was read from. */
+  readonly basis: DecisionBasis;
   /** `ResultCode` exactly as received (four digits, leading zeros kept). */
   readonly code: string | undefined;
   /** `ResultText`, or the text of a plain-string result. */
@@ -61,8 +86,8 @@ export interface ResultSummary {
   readonly actions: Readonly<Record<string, string>>;
 }
 
-// Only the result codes whose category a source gives (see the project's protocol notes, §4.3
-// and §12.9). 0903, 0907, 1012, 1013, 1014–1016 and 1020–1023 have a category row in Smile
+// Only the result codes whose category a source gives (docs/sources.md, "Where the result
+// decisions come from"). 0903, 0907, 1012, 1013, 1014–1016 and 1020–1023 have a category row in Smile
 // ID's result-code docs. Two rest on less: 0001 is "Rejected" on docs.smileidentity.com but
 // uncategorised on docs.usesmileid.com; 0814 has no docs row, only the Python SDK's fixture
 // text "Provisional Enroll - Under Review". 0810, 0811, 0812, 0820, 1030, 1210, 1220 and every
@@ -84,12 +109,20 @@ const DECISIONS: Readonly<Record<string, Decision>> = {
 };
 
 /**
- * Summarises a job result, a job status or a plain-string result. The decision comes from
- * `ResultCode` alone, and only for the codes a source gives a category (Smile ID's docs for
- * most; 0001 is categorised by one of its two docs sites only, and 0814 "provisional" rests on
- * fixture text, not a docs row); any other code gives `unknown` with the code kept. A status whose job is not complete gives
- * `pending`. A plain-string result (such as `"No zip uploaded"`) gives `unknown` with the
- * string as `text`: no source documents what those strings mean.
+ * Summarises a job result, a job status or a plain-string result. In order:
+ *
+ * 1. a status whose job is not complete gives `pending` (basis `none`);
+ * 2. a `ResultCode` with a category in a source gives that category (basis `result_code`):
+ *    Smile ID's docs for most; 0001 is categorised by one of its two docs sites only, and 0814
+ *    "provisional" rests on fixture text, not a docs row. A documented code wins over
+ *    `job_success`;
+ * 3. otherwise, for a complete job status, `job_success` decides (basis `job_success`): `true`
+ *    is `approved`, `false` is `rejected`. Smile ID documents it as whether the job achieved a
+ *    successful match and enrolled or authenticated the user, and its examples pair it with
+ *    codes that have no documented category (0810 "Enroll User", 1210, 1220);
+ * 4. anything else is `unknown` (basis `none`), the code kept: a result or a plain-string
+ *    result (such as `"No zip uploaded"`, given as `text`) on its own, or a status whose
+ *    `job_success` is absent or `null`.
  *
  * @example
  * ```ts
@@ -111,18 +144,41 @@ const DECISIONS: Readonly<Record<string, Decision>> = {
  * });
  *
  * const summary = describeResult(status);
- * assertEquals([summary.decision, summary.final, summary.confidence], ["approved", true, 99]);
+ * assertEquals([summary.decision, summary.basis, summary.final, summary.confidence], ["approved", "result_code", true, 99]);
+ * ```
+ *
+ * @example A code without a documented category: job_success decides
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { createSigner, describeResult, parseJobStatusResponse } from "@smile-id-kit/job-status";
+ *
+ * const signer = createSigner({ partnerId: "085", apiKey: "my-api-key" });
+ * const result = { ResultCode: "0810", ResultText: "Enroll User", ResultType: "SAIA" };
+ * const status = await parseJobStatusResponse(signer, {
+ *   job_complete: true,
+ *   job_success: true,
+ *   result,
+ *   ...(await signer.sign()),
+ * });
+ * assertEquals([describeResult(status).decision, describeResult(status).basis], ["approved", "job_success"]);
+ * // The result alone has no job_success to read.
+ * assertEquals(describeResult(status.result).decision, "unknown");
  * ```
  */
 export function describeResult(result: JobResult | JobStatus | string | undefined): ResultSummary {
   if (typeof result === "object" && result !== null && "jobComplete" in result) {
     const summary = describeResult(result.result);
-    return result.jobComplete ? summary : { ...summary, decision: "pending" };
+    const success = result.jobSuccess;
+    if (!result.jobComplete) return { ...summary, decision: "pending", basis: "none" };
+    if (summary.basis !== "none" || success === undefined) return summary;
+    return { ...summary, decision: success ? "approved" : "rejected", basis: "job_success" };
   }
   if (typeof result === "object" && result !== null) {
     const code = result.resultCode;
+    const decision = code !== undefined && Object.hasOwn(DECISIONS, code) ? DECISIONS[code] : undefined;
     return {
-      decision: (code !== undefined && Object.hasOwn(DECISIONS, code) && DECISIONS[code]) || "unknown",
+      decision: decision ?? "unknown",
+      basis: decision ? "result_code" : "none",
       code,
       text: result.resultText,
       final: result.isFinalResult,
@@ -133,6 +189,7 @@ export function describeResult(result: JobResult | JobStatus | string | undefine
   }
   return {
     decision: "unknown",
+    basis: "none",
     code: undefined,
     text: typeof result === "string" ? result : undefined,
     final: undefined,

@@ -116,6 +116,7 @@ export function resolveServer(server: ServerInput): string {
 /** Smile ID's own API hosts, where the v1 API lives under exactly `/v1`. */
 const SMILE_HOSTS: readonly string[] = ["testapi.smileidentity.com", "api.smileidentity.com"];
 
-function isLoopback(hostname: string): boolean {
+/** Whether a URL's `hostname` is a loopback host: `localhost`, `127.0.0.0/8` or `[::1]`. */
+export function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }

@@ -120,7 +120,137 @@ export interface JobResult {
   readonly isFinalResult: boolean | undefined;
   /** `IsMachineResult` as a boolean (`true`/`false` or `"true"`/`"false"`). */
   readonly isMachineResult: boolean | undefined;
+  /**
+   * The ID response: the ID keys of this result (`FullName`, `IDNumber`, `Photo`, …), typed;
+   * `undefined` when the result has none of them. Personal data: see {@linkcode IdResponse}.
+   */
+  readonly idResponse: IdResponse | undefined;
   /** The result object exactly as received. */
+  readonly raw: JsonObject;
+}
+
+/**
+ * The ID response of a result: what the ID authority (Enhanced KYC, Biometric KYC) or the
+ * document (Document Verification) says about the person. Smile ID sends these as top-level keys
+ * of the result object, siblings of `ResultCode`; this is their typed view. Every field is
+ * `undefined` when the key is absent, holds a placeholder (`"Not Available"`, `"NaN-NaN-NaN"`,
+ * an empty or blank string), or holds a value of another type; the value as sent stays in the
+ * result's `raw`, so a verified answer is never refused for what is inside it. Keys Smile ID
+ * adds for some ID types (`FirstName`, `Nationality`, …) and `Antifraud` are in `raw` only.
+ *
+ * This is personal data. The library never puts it in an error message, `String(error)` or
+ * `JSON.stringify(error)`; keep it out of your own logs too. Photos are base64 text as sent:
+ * {@linkcode decodeImage} turns one into bytes when you need them.
+ *
+ * In Biometric KYC the final `result` is usually the "Enroll User" entry without ID keys, and
+ * the ID response is in the `"ID Verification"` entry of `history`: ask with
+ * `includeHistory: true` and read {@linkcode JobStatus.idResponse}, which looks there too.
+ *
+ * @example Read the ID response of an Enhanced KYC result
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { createSigner, type IdResponse, parseJobStatusResponse } from "@smile-id-kit/job-status";
+ *
+ * function greeting(id: IdResponse | undefined): string {
+ *   return id?.fullName === undefined ? "Hello" : `Hello, ${id.fullName}`;
+ * }
+ * const signer = createSigner({ partnerId: "085", apiKey: "key" });
+ * const result = {
+ *   ResultCode: "1012",
+ *   FullName: "Jane Doe",
+ *   DOB: "NaN-NaN-NaN", // a placeholder
+ *   IDNumberPreviouslyRegistered: "false", // the string form is read too
+ *   UserIDsOfPreviousRegistrants: [],
+ * };
+ * const status = await parseJobStatusResponse(signer, { job_complete: true, result, ...(await signer.sign()) });
+ * assertEquals(greeting(status.idResponse), "Hello, Jane Doe");
+ * assertEquals([status.idResponse?.dob, status.idResponse?.idNumberPreviouslyRegistered], [undefined, false]);
+ * ```
+ */
+export interface IdResponse {
+  /** `Country`: usually ISO 3166 alpha-2 (`"NG"`); a full name (`"Nigeria"`) has been seen. */
+  readonly country: string | undefined;
+  /** `IDType`: `"BVN"`, `"PASSPORT"`, `"DRIVERS_LICENSE"`, … */
+  readonly idType: string | undefined;
+  /** `IDNumber`, as sent. */
+  readonly idNumber: string | undefined;
+  /**
+   * `SecondaryIDNumber` (the docs' spelling) or `Secondary_ID_Number` (the mobile SDKs'): a
+   * second ID number printed on the same document.
+   */
+  readonly secondaryIdNumber: string | undefined;
+  /** `IssuanceDate` (`YYYY-MM-DD`), as sent. */
+  readonly issuanceDate: string | undefined;
+  /** `ExpirationDate` (`YYYY-MM-DD`), as sent. */
+  readonly expirationDate: string | undefined;
+  /** `FullName`, as sent (upper case and double spaces occur). */
+  readonly fullName: string | undefined;
+  /** `DOB`, the date of birth (`YYYY-MM-DD`), as sent. */
+  readonly dob: string | undefined;
+  /** `Gender` (`"Male"`, `"M"`, …), as sent. */
+  readonly gender: string | undefined;
+  /** `PhoneNumber`, as sent. */
+  readonly phoneNumber: string | undefined;
+  /** `PhoneNumber2`, as sent. */
+  readonly phoneNumber2: string | undefined;
+  /** `Address`, as sent; Smile ID warns it may not be the owner's current address. */
+  readonly address: string | undefined;
+  /**
+   * `Photo`: the ID authority's photo as base64 text (a JPEG, `/9j/…`, without a `data:`
+   * prefix), as sent; {@linkcode decodeImage} gives its bytes.
+   */
+  readonly photo: string | undefined;
+  /**
+   * `Document`: an image of the document as base64 text (the submitted document in Document
+   * Verification, the authority's image of the card in some lookups), as sent.
+   */
+  readonly document: string | undefined;
+  /**
+   * `FullData`: the provider's own record, a JSON object with values of any JSON type (strings,
+   * booleans and numbers have been seen), `{}` when sent empty. It may hold a second copy of the
+   * photo (`ImageBase64`).
+   */
+  readonly fullData: JsonObject | undefined;
+  /** `IDNumberPreviouslyRegistered`: a boolean, or the string `"true"`/`"false"`. */
+  readonly idNumberPreviouslyRegistered: boolean | undefined;
+  /**
+   * `UserIDsOfPreviousRegistrants`: your own earlier `user_id`s registered with this ID number
+   * (a number counts as its decimal string); `undefined` when an element is of another type.
+   */
+  readonly previousRegistrantUserIds: readonly string[] | undefined;
+}
+
+/**
+ * The `image_links` of an answer: expiring, signed links to the job's images (asked for with
+ * `includeImageLinks`). The links are bearer URLs to biometric images: anyone who has one can
+ * download the image until it expires, so keep them out of logs (the CLI prints them without
+ * their query). Smile ID documents no lifetime: {@linkcode imageLinkExpiry} reads it from the
+ * link when it can, and {@linkcode downloadImage} fetches an image safely.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { createSigner, type ImageLinks, parseJobStatusResponse } from "@smile-id-kit/job-status";
+ *
+ * function linkNames(links: ImageLinks | undefined): string[] {
+ *   return Object.keys(links?.raw ?? {});
+ * }
+ * const signer = createSigner({ partnerId: "085", apiKey: "key" });
+ * const image_links = { selfie_image: "https://example.com/selfie.jpg", id_card_image: "https://example.com/id.jpg" };
+ * const status = await parseJobStatusResponse(signer, { job_complete: true, image_links, ...(await signer.sign()) });
+ * assertEquals(status.imageLinks?.selfieImage, "https://example.com/selfie.jpg");
+ * assertEquals(linkNames(status.imageLinks), ["selfie_image", "id_card_image"]);
+ * ```
+ */
+export interface ImageLinks {
+  /** `selfie_image`: the link to the selfie, when it is a string. */
+  readonly selfieImage: string | undefined;
+  /** `error`: a string Smile ID may send instead of a link (its meaning is undocumented). */
+  readonly error: string | undefined;
+  /**
+   * The `image_links` object as received, every key included (`id_card_image`,
+   * `id_card_back`, liveness images and others have been seen in the field).
+   */
   readonly raw: JsonObject;
 }
 
@@ -164,8 +294,27 @@ export interface JobStatus {
   readonly result: JobResult | string | undefined;
   /** `history`, when requested and an array of result objects. */
   readonly history: readonly JobResult[] | undefined;
-  /** `image_links` (`selfie_image`, …), when requested and a JSON object; values as sent. */
-  readonly imageLinks: Readonly<Record<string, JsonValue>> | undefined;
+  /**
+   * The job's ID response: the result's, else that of the newest `history` entry that has one
+   * (entries are read from the last, the order Smile ID's examples list them in). Biometric KYC
+   * puts it in a `history` entry, not in `result`: ask with `includeHistory: true` to get it.
+   * Personal data: see {@linkcode IdResponse}.
+   */
+  readonly idResponse: IdResponse | undefined;
+  /** `image_links`, when requested and a JSON object; `undefined` when the answer has none. */
+  readonly imageLinks: ImageLinks | undefined;
+  /**
+   * `kyc_receipt`: the link to a PDF summary of the checks (Biometric KYC, Document
+   * Verification), when it is a string. Its query embeds this answer's own `timestamp` and
+   * `signature`, a pair that passes the callback signature check for your partner id: never
+   * log it unredacted (strip the query), and never treat it as proof of anything.
+   */
+  readonly kycReceipt: string | undefined;
+  /**
+   * `kyb_receipt`: the receipt link of a Business Verification, when it is a string. Treat it
+   * like `kycReceipt`: it may embed a signed pair too, so never log it unredacted.
+   */
+  readonly kybReceipt: string | undefined;
   /** The server's timestamp, exactly as received and verified. */
   readonly timestamp: string;
   /** The server's signature over `timestamp`, verified. */

@@ -96,14 +96,13 @@ test("createClient().getJobStatus() times out a fetch that never answers", async
         reject(init.signal?.reason);
       });
     });
+  // The fetch never answers: only the 50 ms deadline can end the call.
   const client = createClient({ partnerId, apiKey, fetch: hanging, timeoutMs: 50 });
-  const started = Date.now();
   await assertRejectsWithCode(
     () => client.getJobStatus({ userId: "u", jobId: "j" }),
     "timeout",
     /timed out after 50 ms/,
   );
-  assert(Date.now() - started < 2000);
   assertStrictEquals(aborted, true, "the fetch's signal is aborted");
 });
 

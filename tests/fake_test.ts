@@ -93,13 +93,13 @@ test("createFakeSmileId() honours history and image_links", async () => {
   assertStrictEquals(status.history?.length, 1);
   assertEquals(status.history?.[0]?.raw, (status.result as JobResult).raw, "the default history is [result]");
   assertStrictEquals(status.history?.[0]?.partnerParams?.jobId, "job-1");
-  assertMatch(String(status.imageLinks?.selfie_image), /^https:\/\/fake-smile-id\.invalid\/images\/job-1\//);
+  assertMatch(String(status.imageLinks?.selfieImage), /^https:\/\/fake-smile-id\.invalid\/images\/job-1\//);
 
   const other = await client.getJobStatus({ userId: "user-2", jobId: "job-2", includeHistory: true });
   assertEquals(other.history?.map((entry) => entry.resultCode), ["0814"]);
   assertStrictEquals(other.imageLinks, undefined);
   const links = await client.getJobStatus({ userId: "user-2", jobId: "job-2", includeImageLinks: true });
-  assertEquals(links.imageLinks, {
+  assertEquals(links.imageLinks?.raw, {
     selfie_image: "https://example.invalid/selfie.jpg",
     liveness_images: ["a", "b"],
   });
@@ -114,7 +114,7 @@ test("createFakeSmileId() answers job_complete false until completesAfterMs has 
   assertStrictEquals(before.jobSuccess, false);
   assertStrictEquals(before.result, undefined);
   assertEquals(before.history, []);
-  assertEquals(before.imageLinks, {});
+  assertEquals(before.imageLinks?.raw, {});
   clock.advance(2999);
   assertStrictEquals((await client.getJobStatus(query)).jobComplete, false);
   clock.advance(1);
@@ -423,6 +423,34 @@ test("fake.requests logs every request, and onRequest sees each as it is answere
   assertStrictEquals(fake.requests[0]?.jobId, "missing");
 });
 
+test("fake.requests keeps the last maxRequests records (1,000 by default); onRequest sees them all", async () => {
+  const seen: string[] = [];
+  const { fake, client } = setup({ maxRequests: 3, onRequest: (record) => seen.push(record.jobId ?? "") });
+  for (let i = 0; i < 5; i++) fake.addJob({ userId: "user-1", jobId: `job-${i}` });
+  for (let i = 0; i < 5; i++) await client.getJobStatus({ userId: "user-1", jobId: `job-${i}` });
+  assertEquals(fake.requests.map((record) => record.jobId), ["job-2", "job-3", "job-4"]);
+  assertEquals(seen, ["job-0", "job-1", "job-2", "job-3", "job-4"]);
+
+  const byDefault = setup();
+  byDefault.fake.addJob(query);
+  const bodies = await Promise.all(Array.from({ length: 1001 }, () => requestBody()));
+  for (const body of bodies) await byDefault.fake.fetch(post(body));
+  assertStrictEquals(byDefault.fake.requests.length, 1000);
+  assertStrictEquals(byDefault.fake.requests[0]?.timestamp, bodies[1]?.timestamp, "the oldest record was dropped");
+
+  const all = setup({ maxRequests: Infinity });
+  all.fake.addJob(query);
+  for (const body of bodies) await all.fake.fetch(post(body));
+  assertStrictEquals(all.fake.requests.length, 1001);
+  for (const bad of [0, 1.5, -1, Number.NaN, "10"]) {
+    assertThrowsWithCode(
+      () => setup({ maxRequests: bad as number }),
+      "invalid_argument",
+      /^Option maxRequests must be a whole number, 1 or more, got /,
+    );
+  }
+});
+
 test("addJob() validates its input and refuses a job id twice", () => {
   const { fake } = setup();
   fake.addJob(query);
@@ -647,7 +675,7 @@ test("updateJob() changes completion, success, code, history and image links, an
   const done = await client.getJobStatus({ ...query, includeHistory: true, includeImageLinks: true });
   assertEquals([done.jobComplete, done.jobSuccess, done.code], [true, false, "2303"]);
   assertEquals(done.history?.map((entry) => entry.resultCode), ["1022"]);
-  assertEquals(done.imageLinks, { selfie_image: "https://example.invalid/new.jpg" });
+  assertEquals(done.imageLinks?.raw, { selfie_image: "https://example.invalid/new.jpg" });
 
   assertThrowsWithCode(
     () => fake.updateJob("user-1", "no-such-job", { jobComplete: true }),
@@ -709,12 +737,13 @@ test("fake.requests records the flags, ids, timestamp, body and signature check 
   assertEquals([fake.requests[4]?.faulted, fake.requests[4]?.body], [true, undefined], "a fault answers unread");
 });
 
-test("createTestClock() moves only when told: sleep advances at once, abort rejects, bad input is refused", async () => {
+test("createTestClock() sleeps on virtual time: a day takes no real time, abort rejects, bad input is refused", async () => {
   const clock = createTestClock("2024-05-01T12:00:00Z");
   assertStrictEquals(clock.now(), Date.parse("2024-05-01T12:00:00Z"));
   const started = Date.now();
   await clock.sleep(86_400_000);
-  assertLessOrEqual(Date.now() - started, 1000, "a day's sleep takes no real time");
+  // Generous: a sleep on a real timer would take the whole day.
+  assertLessOrEqual(Date.now() - started, 60_000, "a day's sleep takes no real time");
   assertStrictEquals(new Date(clock.now()).toISOString(), "2024-05-02T12:00:00.000Z");
   assertStrictEquals(clock.advance(500), Date.parse("2024-05-02T12:00:00.500Z"));
   assertStrictEquals(clock.set(new Date(0)), 0);
@@ -728,6 +757,8 @@ test("createTestClock() moves only when told: sleep advances at once, abort reje
   const sleeping = clock.sleep(10, late.signal);
   late.abort(new Error("left"));
   await assertRejects(() => sleeping, Error, "left");
+  await clock.sleep(0);
+  assertStrictEquals(clock.now(), 1000, "an aborted sleep leaves the queue: the time did not jump to it");
 
   assertGreater(createTestClock().now(), started - 1, "without start: the real time of the call");
   assertThrowsWithCode(
@@ -738,6 +769,71 @@ test("createTestClock() moves only when told: sleep advances at once, abort reje
   assertThrowsWithCode(() => clock.advance(-1), "invalid_argument", /^The time to advance must be/);
   assertThrowsWithCode(() => clock.set(Number.NaN), "invalid_argument", /^The time must be/);
   await assertRejectsWithCode(() => clock.sleep(Number.NaN), "invalid_argument", /^The sleep time must be/);
+});
+
+test("createTestClock() wakes concurrent sleeps in order of their wake-up, each at its own time", async () => {
+  const clock = createTestClock(0);
+  const woke: [number, number][] = [];
+  const sleep = (ms: number) => clock.sleep(ms).then(() => void woke.push([ms, clock.now()]));
+  await Promise.all([sleep(300), sleep(100), sleep(200), sleep(100)]);
+  assertEquals(woke, [[100, 100], [100, 100], [200, 200], [300, 300]]);
+  assertStrictEquals(clock.now(), 300, "sleeps started together end after the longest, not after their sum");
+
+  // A sleep begun by a sleeper that woke counts from that wake-up.
+  const chain = async () => {
+    await clock.sleep(50);
+    await clock.sleep(50);
+    return clock.now();
+  };
+  assertEquals(await Promise.all([chain(), clock.sleep(120).then(() => clock.now())]), [400, 420]);
+
+  // advance() and set() wake exactly the sleeps they reach.
+  const pending = [clock.sleep(1000).then(() => "a"), clock.sleep(5000).then(() => "b")];
+  clock.advance(1000);
+  assertEquals(await pending[0], "a");
+  clock.set(clock.now() + 4000);
+  assertEquals(await pending[1], "b");
+  assertStrictEquals(clock.now(), 5420);
+});
+
+test("createTestClock() drives 1,000 concurrent waitForJobStatus on one time line", async () => {
+  const start = Date.parse("2024-05-01T10:00:00.000Z");
+  const clock = createTestClock(start);
+  const fake = createFakeSmileId({ partnerId, apiKey, clock });
+  const client = createClient({ partnerId, apiKey, fetch: fake.fetch, clock });
+  const jobs = Array.from({ length: 1000 }, (_, i) => ({ userId: `user-${i}`, jobId: `job-${i}` }));
+  for (const job of jobs) fake.addJob({ ...job, completesAfterMs: 30_000 });
+  // Without jitter every poller waits 2, 3, 4.5, 6.75 and then 8 s: all poll at the same
+  // moments, the seventh time at 32.25 s, the first poll after the jobs completed. (A clock that
+  // added up the sleeps would pass the 120 s deadline in the first round.)
+  const statuses = await Promise.all(jobs.map((job) => client.waitForJobStatus(job, { random: () => 0 })));
+  assertEquals(statuses.filter((status) => status.jobComplete).length, 1000);
+  assertGreater(clock.now() - start, 30_000);
+  assertLessOrEqual(clock.now() - start, 60_000);
+  assertStrictEquals(fake.requests.length, 1000, "the fake keeps its last 1,000 of the 7,000 requests");
+});
+
+test("createTestClock() lets 25 jittered pollers finish soon after their jobs, none timing out", async () => {
+  const start = Date.parse("2024-05-01T10:00:00.000Z");
+  const clock = createTestClock(start);
+  const fake = createFakeSmileId({ partnerId, apiKey, clock, maxRequests: 10_000 });
+  const client = createClient({ partnerId, apiKey, fetch: fake.fetch, clock });
+  // Jitter gives every poller wake-ups of its own: the clock visits each in turn.
+  const jobs = Array.from({ length: 25 }, (_, i) => ({ userId: `user-${i}`, jobId: `job-${i}` }));
+  for (const job of jobs) fake.addJob({ ...job, completesAfterMs: 30_000 });
+  const statuses = await Promise.all(jobs.map((job) => client.waitForJobStatus(job)));
+  assertEquals(statuses.filter((status) => status.jobComplete).length, 25);
+  // Each poller waits at most 8 s between polls, so the last sees its job by about 38 s.
+  assertLessOrEqual(clock.now() - start, 60_000);
+  const byJob = new Map<string, typeof fake.requests[number][]>();
+  for (const request of fake.requests) byJob.set(request.jobId!, [...byJob.get(request.jobId!) ?? [], request]);
+  assertStrictEquals(byJob.size, 25);
+  for (const [jobId, requests] of byJob) {
+    const [last, before] = [requests.at(-1)!, requests.at(-2)!];
+    assertStrictEquals(last.jobComplete, true, jobId);
+    // Polling stopped at the first complete answer: the one before came in before completion.
+    assert(before.jobComplete === false && before.at < start + 30_000, `${jobId} polled once after completion`);
+  }
 });
 
 test("one TestClock drives the fake, waitForJobStatus, verifyCallback and the handler together", async () => {
@@ -751,7 +847,7 @@ test("one TestClock drives the fake, waitForJobStatus, verifyCallback and the ha
   const started = Date.now();
   const status = await client.waitForJobStatus(query, { timeoutMs: 20 * 60_000, random: () => 0 });
   assertStrictEquals(status.jobComplete, true);
-  assertLessOrEqual(Date.now() - started, 5000, "ten virtual minutes took no real wait");
+  assertLessOrEqual(Date.now() - started, 60_000, "ten virtual minutes took no real wait (a generous bound)");
   assertGreater(clock.now(), Date.parse("2024-05-01T10:10:00.000Z") - 1);
   assertStrictEquals(fake.requests.at(-1)?.at, clock.now(), "the fake saw the same time");
   const sent = fake.requests.at(-1)?.timestamp;
@@ -787,10 +883,19 @@ test("one TestClock drives the fake, waitForJobStatus, verifyCallback and the ha
 test("a fake without a clock runs on the system clock, so served to a real client it works as before", async () => {
   const { fake, client } = setup();
   assertLessOrEqual(Math.abs(fake.clock.now() - Date.now()), 1000);
-  fake.addJob({ ...query, completesAfterMs: 50 });
+  // A minute is a margin no loaded machine eats: the first answer is not complete yet.
+  fake.addJob({ ...query, completesAfterMs: 60_000 });
   assertStrictEquals((await client.getJobStatus(query)).jobComplete, false);
-  await new Promise((resolve) => setTimeout(resolve, 60));
-  assertStrictEquals((await client.getJobStatus(query)).jobComplete, true);
+  // A job that completes 30 ms after it was added, polled on real timers, completes on the
+  // first answer the fake gave at least 30 ms later by the system clock.
+  const added = Date.now();
+  fake.addJob({ userId: "user-2", jobId: "job-2", completesAfterMs: 30 });
+  const status = await client.waitForJobStatus({ userId: "user-2", jobId: "job-2" }, { intervalMs: 10 });
+  assertStrictEquals(status.jobComplete, true);
+  // The fake looked the job up as complete at least 30 ms after it was added, and before this line.
+  assertGreater(Date.now() - added, 29);
+  const answers = fake.requests.filter((request) => request.jobId === "job-2");
+  for (const answer of answers.slice(0, -1)) assertStrictEquals(answer.jobComplete, false);
   const verified = await client.verifyCallback(await fake.buildCallback("job-1"), { replayGuard: false });
   assertStrictEquals(verified.fresh, true);
 });

@@ -285,8 +285,7 @@ test("createCallbackHandler(): 20 parallel deliveries through per-request handle
   const store = new Map<string, true>();
   let waiting = 0;
   let open!: () => void;
-  const together = new Promise<void>((resolve) => (open = resolve));
-  setTimeout(() => open(), 2000);
+  const together = new Promise<void>((resolve) => (open = resolve)); // opened by the 20th claim, not a timer
   const perRequestGuard = (): ReplayGuard => ({
     claim: async (key) => {
       if (++waiting >= 20) open();

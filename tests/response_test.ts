@@ -30,7 +30,7 @@ test("parseJobStatusResponse() keeps Smile ID's documented example whole", async
   assertStrictEquals(status.code, "2302");
   assertStrictEquals(status.timestamp, body.timestamp);
   assertStrictEquals(status.signature, body.signature);
-  assertEquals(status.imageLinks, { selfie_image: "image_link" });
+  assertEquals(status.imageLinks?.raw, { selfie_image: "image_link" });
   const result = status.result;
   assert(result !== undefined && typeof result !== "string");
   assertStrictEquals(result.resultCode, "0810");

@@ -16,7 +16,8 @@ async function resultWith(fields: JsonObject) {
   return parsed.result;
 }
 
-// Written out independently of src/result.ts, from the protocol notes §4.3.
+// Written out independently of src/result.ts, from Smile ID's result-code table and the sources
+// docs/sources.md names ("Where the result decisions come from").
 const documented: Array<[string, string]> = [
   ["0001", "rejected"],
   ["0814", "provisional"],
@@ -71,6 +72,7 @@ test("describeResult() types the stringly fields and keeps every action", async 
   );
   assertEquals(summary, {
     decision: "approved",
+    basis: "result_code",
     code: "1020",
     text: undefined,
     final: false,
@@ -113,9 +115,11 @@ test("describeResult() of a complete job describes its result", async () => {
   );
   assertStrictEquals(summary.decision, "rejected");
   assertStrictEquals(summary.text, "No Match");
-  // The documentation's own example: 0810 "Enroll User" has no documented category.
+  // The documentation's own example: 0810 "Enroll User" has no documented category, and the
+  // answer's job_success: true decides.
   const example = describeResult(await status(docsExample as unknown as JsonObject));
-  assertStrictEquals(example.decision, "unknown");
+  assertStrictEquals(example.decision, "approved");
+  assertStrictEquals(example.basis, "job_success");
   assertStrictEquals(example.code, "0810");
   assertStrictEquals(example.final, true);
   assertStrictEquals(example.confidence, 99);
@@ -125,6 +129,7 @@ test("describeResult() of a complete job describes its result", async () => {
 test("describeResult() of nothing is unknown", async () => {
   assertEquals(describeResult(undefined), {
     decision: "unknown",
+    basis: "none",
     code: undefined,
     text: undefined,
     final: undefined,
@@ -134,4 +139,59 @@ test("describeResult() of nothing is unknown", async () => {
   });
   assertStrictEquals(describeResult(await status({ job_complete: true })).decision, "unknown");
   assertStrictEquals(describeResult(await resultWith({ ResultText: "no code" })).decision, "unknown");
+});
+
+test("describeResult() of a documented code decides by result_code, whatever job_success says", async () => {
+  for (const jobSuccess of [true, false, null, undefined]) {
+    const body: JsonObject = { job_complete: true, result: { ResultCode: "1022" } };
+    if (jobSuccess !== undefined) body.job_success = jobSuccess;
+    const summary = describeResult(await status(body));
+    assertEquals([summary.decision, summary.basis], ["rejected", "result_code"], String(jobSuccess));
+  }
+  const alone = describeResult(await resultWith({ ResultCode: "1012" }));
+  assertEquals([alone.decision, alone.basis], ["approved", "result_code"]);
+});
+
+test("describeResult() of a complete job without a documented code decides by job_success", async () => {
+  // The outcomes Smile ID's examples pair with job_success: 0810 and 1210 "Enroll User", 1220
+  // "Authenticated", a registration without ResultCode; and codes no source categorises.
+  const results: JsonObject[] = [
+    { ResultCode: "0810", ResultText: "Enroll User" },
+    { ResultCode: "1210", ResultText: "Enroll User" },
+    { ResultCode: "1220", ResultText: "Authenticated" },
+    { ResultText: "Enroll User" },
+    { ResultCode: "9999" },
+  ];
+  for (const result of results) {
+    for (const [jobSuccess, decision] of [[true, "approved"], [false, "rejected"], ["true", "approved"]] as const) {
+      const summary = describeResult(await status({ job_complete: true, job_success: jobSuccess, result }));
+      assertEquals([summary.decision, summary.basis], [decision, "job_success"], `${result.ResultCode} ${jobSuccess}`);
+      assertStrictEquals(summary.code, result.ResultCode === undefined ? undefined : String(result.ResultCode));
+    }
+  }
+  // A string result, or none, of a complete job: job_success decides too.
+  const text = describeResult(await status({ job_complete: true, job_success: false, result: "Zip file failed" }));
+  assertEquals([text.decision, text.basis, text.text], ["rejected", "job_success", "Zip file failed"]);
+  const none = describeResult(await status({ job_complete: true, job_success: true }));
+  assertEquals([none.decision, none.basis], ["approved", "job_success"]);
+});
+
+test("describeResult() is unknown with basis none when job_success is absent, null or unreadable", async () => {
+  for (const jobSuccess of [undefined, null, "yes", 1]) {
+    const body: JsonObject = { job_complete: true, result: { ResultCode: "0810" } };
+    if (jobSuccess !== undefined) body.job_success = jobSuccess;
+    const summary = describeResult(await status(body));
+    assertEquals([summary.decision, summary.basis], ["unknown", "none"], String(jobSuccess));
+  }
+  // A result or a string on its own carries no job_success.
+  const parsed = await status({ job_complete: true, job_success: true, result: { ResultCode: "0810" } });
+  assertEquals([describeResult(parsed.result).decision, describeResult(parsed.result).basis], ["unknown", "none"]);
+  assertEquals([describeResult("Done").decision, describeResult("Done").basis], ["unknown", "none"]);
+});
+
+test("describeResult() of an incomplete job is pending with basis none, job_success notwithstanding", async () => {
+  for (const result of [{ ResultCode: "1012" }, { ResultCode: "0810" }, "No zip file received"]) {
+    const summary = describeResult(await status({ job_complete: false, job_success: true, result }));
+    assertEquals([summary.decision, summary.basis], ["pending", "none"]);
+  }
 });

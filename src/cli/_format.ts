@@ -2,10 +2,11 @@
 // request lines, and an error's cause chain down to its root cause.
 
 import { escapeText } from "../errors.ts";
+import { imageLinkExpiry } from "../image.ts";
 import type { PollProgress } from "../poll.ts";
 import { describeResult, type ResultSummary } from "../result.ts";
 import type { FakeRequestRecord } from "../testing/mod.ts";
-import type { JobResult, JobStatus } from "../types.ts";
+import type { IdResponse, JobResult, JobStatus } from "../types.ts";
 
 /**
  * A line as is when nothing in it could drive a terminal or forge a line; otherwise the whole
@@ -40,8 +41,19 @@ export function decisionText(summary: ResultSummary): string {
   return detail ? `${summary.decision} (${detail})` : summary.decision;
 }
 
-/** Human-readable lines for a job status: decision, result, Actions, history and links. */
-export function statusLines(status: JobStatus, userId: string, jobId: string, server: string): string[] {
+/**
+ * Human-readable lines for a job status: decision, result, Actions, history, the ID response,
+ * links and receipts. Unless `showPersonalData`, the ID response's ID numbers, phone numbers,
+ * address, date of birth and `FullData` values are masked, images are summarised, and links and
+ * receipts are shown without their query (a bearer credential: a signature or a signed pair).
+ */
+export function statusLines(
+  status: JobStatus,
+  userId: string,
+  jobId: string,
+  server: string,
+  showPersonalData = false,
+): string[] {
   const summary = describeResult(status);
   const result = typeof status.result === "object" ? status.result : undefined;
   const yesNo = (value: boolean | undefined) => (value === undefined ? "-" : value ? "yes" : "no");
@@ -50,7 +62,11 @@ export function statusLines(status: JobStatus, userId: string, jobId: string, se
     ["success", yesNo(status.jobSuccess)],
     [
       "decision",
-      summary.decision === "unknown" && summary.code
+      summary.basis === "job_success"
+        ? `${summary.decision} (from job_success${
+          summary.code ? `; Smile ID documents no category for code ${summary.code}` : ""
+        })`
+        : summary.decision === "unknown" && summary.code
         ? `unknown (Smile ID documents no category for code ${summary.code})`
         : summary.decision,
     ],
@@ -73,14 +89,94 @@ export function statusLines(status: JobStatus, userId: string, jobId: string, se
       lines.push(`  ${index + 1}. ${text ? escapeText(text) : "(no result code)"}`);
     });
   }
+  if (status.idResponse) {
+    lines.push(
+      `ID response${showPersonalData ? "" : " (personal data masked; --show-personal-data shows it)"}`,
+      table(idResponseRows(status.idResponse, showPersonalData)),
+    );
+  }
   if (status.imageLinks) {
-    const links = Object.entries(status.imageLinks).map(([key, value]): [string, string] => [
+    const links = Object.entries(status.imageLinks.raw).map(([key, value]): [string, string] => [
       key,
-      typeof value === "string" ? value : JSON.stringify(value),
+      typeof value === "string" ? linkText(value, showPersonalData) : JSON.stringify(value),
     ]);
     lines.push("Image links", links.length > 0 ? table(links, "  ") : "  (none)");
   }
+  const receipts: [string, string][] = [];
+  if (status.kycReceipt !== undefined) receipts.push(["KYC receipt", linkText(status.kycReceipt, showPersonalData)]);
+  if (status.kybReceipt !== undefined) receipts.push(["KYB receipt", linkText(status.kybReceipt, showPersonalData)]);
+  if (receipts.length > 0) lines.push("Receipts", table(receipts));
   return lines;
+}
+
+/** The rows of an ID response, the personal ones masked unless `full`. */
+function idResponseRows(id: IdResponse, full: boolean): [string, string][] {
+  const hidden = (value: string) => (full ? value : "(hidden)");
+  const idNumber = (value: string) => (full ? value : value.length <= 4 ? "****" : `****${value.slice(-4)}`);
+  const image = (value: string) => (full ? value : imageSummary(value));
+  const rows: [string, string | undefined][] = [
+    ["country", id.country],
+    ["ID type", id.idType],
+    ["ID number", id.idNumber && idNumber(id.idNumber)],
+    ["secondary ID number", id.secondaryIdNumber && idNumber(id.secondaryIdNumber)],
+    ["issued", id.issuanceDate],
+    ["expires", id.expirationDate],
+    ["full name", id.fullName],
+    ["date of birth", id.dob && hidden(id.dob)],
+    ["gender", id.gender],
+    ["phone", id.phoneNumber && hidden(id.phoneNumber)],
+    ["phone 2", id.phoneNumber2 && hidden(id.phoneNumber2)],
+    ["address", id.address && hidden(id.address)],
+    ["photo", id.photo && image(id.photo)],
+    ["document", id.document && image(id.document)],
+    [
+      "full data",
+      id.fullData &&
+      (full
+        ? JSON.stringify(id.fullData)
+        : Object.keys(id.fullData).length === 0
+        ? "(empty)"
+        : `(${plural(Object.keys(id.fullData).length, "field")}: ${Object.keys(id.fullData).join(", ")})`),
+    ],
+    [
+      "previously registered",
+      id.idNumberPreviouslyRegistered === undefined ? undefined : id.idNumberPreviouslyRegistered ? "yes" : "no",
+    ],
+    ["previous user ids", id.previousRegistrantUserIds && (id.previousRegistrantUserIds.join(", ") || "(none)")],
+  ];
+  return rows.filter((row): row is [string, string] => row[1] !== undefined && row[1] !== "");
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+/** `(JPEG, 23 kB)`: a base64 image's type (from its first bytes) and decoded size, without decoding it. */
+export function imageSummary(base64: string): string {
+  const data = base64.trim().replace(/^data:[^,]*;base64,/i, "").replace(/\s+/g, "");
+  const type = data.startsWith("/9j/")
+    ? "JPEG"
+    : data.startsWith("iVBORw0KGgo")
+    ? "PNG"
+    : /^[A-Za-z0-9+/]+={0,2}$/.test(data)
+    ? "image"
+    : "not base64";
+  const bytes = Math.floor((data.replace(/=+$/, "").length * 3) / 4);
+  return `(${type}, ${bytes >= 1000 ? `${Math.round(bytes / 1000)} kB` : `${bytes} B`})`;
+}
+
+/**
+ * A link or receipt: in full, or without its query and fragment (where a presigned link keeps
+ * its signature and a receipt the answer's signed pair), with the expiry the link states.
+ */
+export function linkText(url: string, full: boolean): string {
+  const bare = url.replace(/[?#][\s\S]*$/, "");
+  const expiry = imageLinkExpiry(url);
+  const notes = [
+    ...(bare === url || full ? [] : ["query hidden"]),
+    ...(expiry === undefined ? [] : [`expires ${expiry.toISOString()}`]),
+  ];
+  return `${full ? url : bare}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`;
 }
 
 /** One line per polling attempt: `attempt 2, 1.0 s: not complete yet; next check in 2.0 s`. */

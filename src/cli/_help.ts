@@ -42,17 +42,23 @@ Exit codes:
   130  interrupted (Ctrl-C)
 
 Run '${NAME} <command> --help' for a command's options.`,
-  status: `Usage: ${NAME} status --user-id U --job-id J [--history] [--image-links] [--json]
+  status: `Usage: ${NAME} status --user-id U --job-id J [--history] [--image-links] [--show-personal-data] [--json]
 
 Asks Smile ID for a job's status once, verifies the answer's signature, and prints the
-decision, the result code and text, and the Actions table.
+decision, the result code and text, the Actions table, the ID response (masked), image links
+and receipts.
 
 Options:
   --user-id U      user_id the job was submitted with (required)
   --job-id J       job_id the job was submitted with (required)
-  --history        include the job's earlier results
+  --history        include the job's earlier results (Biometric KYC's ID response is there)
   --image-links    include expiring links to the job's images
-  --json           print Smile ID's answer as JSON instead
+  --show-personal-data
+                   print the ID response, image links and receipts in full; by default ID
+                   numbers show their last 4 characters, phone numbers, address and date of
+                   birth are hidden, photos are summarised as (JPEG, 23 kB), and links and
+                   receipts lose their query (a bearer credential)
+  --json           print Smile ID's answer as JSON instead, as received (nothing masked)
 
 ${CONFIG_HELP}`,
   wait: `Usage: ${NAME} wait --user-id U --job-id J [--timeout 120] [--interval 1] [--max-interval 8] [--json]
@@ -69,9 +75,12 @@ Options:
   --timeout S         give up after S seconds (default 120)
   --interval S        first wait between checks, in seconds (default 1)
   --max-interval S    longest wait between checks, in seconds (default 8)
-  --history           include the job's earlier results
+  --history           include the job's earlier results (Biometric KYC's ID response is there)
   --image-links       include expiring links to the job's images
-  --json              print Smile ID's final answer as JSON
+  --show-personal-data
+                      print the ID response, image links and receipts in full (masked by
+                      default, as for 'status')
+  --json              print Smile ID's final answer as JSON, as received (nothing masked)
 
 ${CONFIG_HELP}`,
   sign: `Usage: ${NAME} sign [--timestamp T] [--json]
@@ -106,7 +115,7 @@ ${CONFIG_HELP}`,
 Runs a fake Smile ID on loopback for offline testing: it checks partner id and signature like
 the real API, answers signed job statuses, and prints the partner id, a made-up API key and the
 base URL to use. Any user id and job id you ask about exists; it completes --complete-after
-seconds after the first query, with the example result from Smile ID's documentation.
+seconds after the first query, with the fake's default result (an approved ID verification, ResultCode 1012).
 SMILE_* variables are ignored here, so real credentials are never used or shown.
 
 Options:

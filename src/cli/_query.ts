@@ -12,6 +12,7 @@ export const QUERY_OPTIONS = {
   "job-id": { type: "string" },
   history: { type: "boolean" },
   "image-links": { type: "boolean" },
+  "show-personal-data": { type: "boolean" },
 } as const;
 
 /** The query the options ask for. */
@@ -25,8 +26,25 @@ export function readQuery(parsed: Parsed, command: string) {
   };
 }
 
-/** Prints a status: Smile ID's answer as JSON, or the human-readable lines. */
-export function printStatus(status: JobStatus, query: { userId: string; jobId: string }, context: Context): void {
+/**
+ * Prints a status: Smile ID's answer as JSON, as received, or the human-readable lines, with
+ * personal data masked unless `--show-personal-data` was given.
+ */
+export function printStatus(
+  status: JobStatus,
+  query: { userId: string; jobId: string },
+  context: Context,
+  parsed: Parsed,
+): void {
   if (context.json) context.outJson(status.raw, true);
-  else for (const line of statusLines(status, query.userId, query.jobId, context.server ?? "")) context.out(line);
+  else {
+    const lines = statusLines(
+      status,
+      query.userId,
+      query.jobId,
+      context.server ?? "",
+      parsed.flag("show-personal-data"),
+    );
+    for (const line of lines) context.out(line);
+  }
 }

@@ -19,6 +19,6 @@ export async function status(args: readonly string[], context: Context): Promise
   } catch (error) {
     throw unreachable(error, smile.server);
   }
-  printStatus(answer, query, context);
+  printStatus(answer, query, context, parsed);
   return EXIT_OK;
 }

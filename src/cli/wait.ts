@@ -68,6 +68,6 @@ export async function wait(args: readonly string[], context: Context): Promise<n
   } finally {
     if (drawn) context.rawErr("\n");
   }
-  printStatus(status, query, context);
+  printStatus(status, query, context, parsed);
   return EXIT_OK;
 }

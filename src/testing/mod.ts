@@ -5,7 +5,8 @@
  * is a plain fetch handler on web APIs only, so it runs as a client's `fetch`, behind
  * `Deno.serve` or `Bun.serve`, inside a Worker, in a browser, or behind Node's `http` server
  * (`serveFetch` from `./testing/node`; the CLI's `fake-server` command uses it). Jobs can change
- * after they are added (`updateJob`), and `requests` records what each request asked for.
+ * after they are added (`updateJob`), can take the shape of a Smile ID product (`product`: Biometric KYC,
+ * Document Verification, …, with ID response, image links and receipt), and `requests` records what each request asked for.
  * {@linkcode createTestClock} gives virtual time: pass the same `TestClock` as `clock` to the fake,
  * `createClient` and the callback handler, and one object drives them all.
  *
@@ -60,9 +61,11 @@ import { createSigner } from "../signature.ts";
 import type { FetchLike } from "../transport.ts";
 import type { Clock, JsonObject, JsonValue } from "../types.ts";
 import { DEFAULT_CODE, DEFAULT_RESULT } from "./_default_result.ts";
+import { type FakeProduct, productJob } from "./_products.ts";
 import { answerJobStatus, answerTimestamp, clone, isObject, type JobView, safePath } from "./_protocol.ts";
 
 export { createTestClock, type TestClock } from "./clock.ts";
+export type { FakeProduct } from "./_products.ts";
 
 /**
  * How to build a fake Smile ID.
@@ -106,6 +109,14 @@ export interface CreateFakeSmileIdOptions {
   readonly autoCreateJobs?: { readonly completesAfterMs?: number };
   /** Called after every request with what the fake saw and answered (also kept in `requests`). */
   readonly onRequest?: (record: FakeRequestRecord) => void;
+  /**
+   * How many of the latest requests `requests` keeps (a whole number, 1 or more; `Infinity`
+   * keeps all): older records are dropped, so a long-running fake server stays flat in memory.
+   * `onRequest` sees every request.
+   *
+   * @default {1000}
+   */
+  readonly maxRequests?: number;
 }
 
 /**
@@ -194,6 +205,14 @@ export interface FakeJob {
    * @default a `selfie_image` link on an `.invalid` host
    */
   readonly imageLinks?: Readonly<Record<string, JsonValue>>;
+  /**
+   * Shape the job as one Smile ID product (see {@linkcode FakeProduct}): its result, history,
+   * image links and receipt, as Smile ID's docs and SDKs show them. `result`, `history` and
+   * `imageLinks` given beside it win over the shape's.
+   *
+   * @default none: the result above
+   */
+  readonly product?: FakeProduct;
 }
 
 /**
@@ -455,7 +474,10 @@ export interface FakeSmileId {
    * something else there (`Deno.serve`, `Bun.serve`) can call it: `(request) => fake.fetch(request)`.
    */
   readonly fetch: (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
-  /** Every request seen since creation or the last `clearRequests()`, oldest first. */
+  /**
+   * The latest requests seen since creation or the last `clearRequests()`, oldest first: at
+   * most `maxRequests` (1,000 by default).
+   */
   readonly requests: readonly FakeRequestRecord[];
   /** Registers a job; a `job_id` already registered throws a `SmileIdError` with code `invalid_argument`. */
   addJob(job: FakeJob): void;
@@ -493,6 +515,8 @@ interface JobState {
   readonly missingZip: boolean;
   completesAt: number;
   appearsAt: number;
+  /** A product's per-answer fields (receipt, presigned links), added to each signed answer. */
+  readonly finish?: ((answer: JsonObject, at: number) => JsonObject) | undefined;
 }
 
 interface PendingFault {
@@ -568,6 +592,12 @@ export function createFakeSmileId(options: CreateFakeSmileIdOptions): FakeSmileI
   if (onRequest !== undefined && typeof onRequest !== "function") {
     throw invalidArgument("Option onRequest", "a function", onRequest);
   }
+  const maxRequests = options.maxRequests ?? DEFAULT_MAX_REQUESTS;
+  if (
+    typeof maxRequests !== "number" || !(Number.isInteger(maxRequests) || maxRequests === Infinity) || maxRequests < 1
+  ) {
+    throw invalidArgument("Option maxRequests", "a whole number, 1 or more", maxRequests);
+  }
   const jobs = new Map<string, JobState>();
   const faults: PendingFault[] = [];
   let requests: FakeRequestRecord[] = [];
@@ -581,12 +611,16 @@ export function createFakeSmileId(options: CreateFakeSmileIdOptions): FakeSmileI
     if (jobs.has(jobId)) {
       throw new SmileIdError("invalid_argument", `A fake job with job id ${quote(jobId)} already exists`);
     }
+    const shaped = job.product === undefined ? undefined : productJob(job.product, signer.partnerId, userId, jobId);
     const result = job.result === undefined
-      ? withIds(DEFAULT_RESULT, userId, jobId, true)
+      ? shaped?.result ?? withIds(DEFAULT_RESULT, userId, jobId, true)
       : withIds(readResult(job.result), userId, jobId, false);
-    const history = job.history === undefined ? (isObject(result) ? [result] : []) : readHistory(job.history);
+    const history = job.history === undefined
+      ? shaped?.history ?? (isObject(result) ? [result] : [])
+      : readHistory(job.history);
     const imageLinks = job.imageLinks === undefined
-      ? { selfie_image: `https://fake-smile-id.invalid/images/${encodeURIComponent(jobId)}/selfie.jpg` }
+      ? shaped?.imageLinks ??
+        { selfie_image: `https://fake-smile-id.invalid/images/${encodeURIComponent(jobId)}/selfie.jpg` }
       : readImageLinks(job.imageLinks);
     if (job.missingZip !== undefined && typeof job.missingZip !== "boolean") {
       throw invalidArgument("Option missingZip", "a boolean", job.missingZip);
@@ -606,6 +640,7 @@ export function createFakeSmileId(options: CreateFakeSmileIdOptions): FakeSmileI
         ? Infinity
         : added + delayOption(job.completesAfterMs, "completesAfterMs"),
       appearsAt: added + delayOption(job.appearsAfterMs, "appearsAfterMs"),
+      finish: shaped?.finish,
     });
   }
 
@@ -701,6 +736,7 @@ export function createFakeSmileId(options: CreateFakeSmileIdOptions): FakeSmileI
         faulted: fault !== undefined,
       };
       requests.push(entry);
+      if (requests.length > maxRequests) requests.shift();
       onRequest?.(entry);
     };
 
@@ -726,9 +762,11 @@ export function createFakeSmileId(options: CreateFakeSmileIdOptions): FakeSmileI
     const result = await answerJobStatus(request, { endpoint, signer, lookup });
     const headers: Record<string, string> = { "content-type": "application/json", ...result.headers };
     if (fault?.retryAfter !== undefined) headers["retry-after"] = String(fault.retryAfter);
-    const body: JsonObject = result.status === 200
+    const signed = result.status === 200
       ? { ...result.body, ...(await sign(fault?.badSignature, answerTimestamp(now(), result.facts.timestamp))) }
-      : result.body;
+      : undefined;
+    const finish = result.facts.jobId === undefined ? undefined : jobs.get(result.facts.jobId)?.finish;
+    const body: JsonObject = signed === undefined ? result.body : finish?.(signed, now()) ?? signed;
     log(result.status, {
       facts: result.facts,
       smileCode: result.status === 200 || result.body.code === undefined ? undefined : String(result.body.code),
@@ -841,6 +879,9 @@ export function createFakeSmileId(options: CreateFakeSmileIdOptions): FakeSmileI
     sendCallback,
   };
 }
+
+/** How many requests `requests` keeps unless told otherwise. */
+const DEFAULT_MAX_REQUESTS = 1000;
 
 type FakeRequestFacts = Awaited<ReturnType<typeof answerJobStatus>>["facts"];
 

@@ -29,7 +29,11 @@ interface Run {
   readonly stderr: string;
 }
 
-async function run(argv: string[], io: Omit<CliIo, "stdout" | "stderr"> & { tty?: boolean } = {}): Promise<Run> {
+async function run(
+  argv: string[],
+  { tty, onStderr, ...io }: Omit<CliIo, "stdout" | "stderr"> & { tty?: boolean; onStderr?: (text: string) => void } =
+    {},
+): Promise<Run> {
   let stdout = "";
   let stderr = "";
   const code = await main(argv, {
@@ -37,7 +41,13 @@ async function run(argv: string[], io: Omit<CliIo, "stdout" | "stderr"> & { tty?
     stdin: (async function* () {})(),
     ...io,
     stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text), isTTY: io.tty ?? false },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+        onStderr?.(text);
+      },
+      isTTY: tty ?? false,
+    },
   });
   assert(!stdout.includes(apiKey) && !stderr.includes(apiKey), "the API key is never printed");
   return { code, stdout, stderr };
@@ -46,6 +56,22 @@ async function run(argv: string[], io: Omit<CliIo, "stdout" | "stderr"> & { tty?
 function fakeWithJob(options: Parameters<FakeSmileId["addJob"]>[0] = { userId: "user-1", jobId: "job-1" }) {
   const fake = createFakeSmileId({ partnerId, apiKey });
   fake.addJob(options);
+  return fake;
+}
+
+/**
+ * A fake whose job never completes and whose second answer asks to retry in an hour, past
+ * `wait`'s 120 s deadline: polling gives up at once with code timeout, so no timer decides
+ * the outcome, however slow the machine.
+ */
+function fakeThatGivesUp(): FakeSmileId {
+  let answers = 0;
+  const fake: FakeSmileId = createFakeSmileId({
+    partnerId,
+    apiKey,
+    onRequest: () => ++answers === 1 && fake.injectFault({ status: 503, retryAfter: 3600 }),
+  });
+  fake.addJob({ userId: "user-1", jobId: "job-1", completesAfterMs: Infinity });
   return fake;
 }
 
@@ -193,7 +219,7 @@ test("main() status explains an undocumented code, and shows history and image l
   });
   const { code, stdout } = await run(["status", ...ids, "--history", "--image-links"], { fetch: fake.fetch });
   assertStrictEquals(code, 0);
-  assertMatch(stdout, /decision +unknown \(Smile ID documents no category for code 0810\)/);
+  assertMatch(stdout, /decision +approved \(from job_success; Smile ID documents no category for code 0810\)/);
   assertMatch(stdout, /^History \(1 entry\)\n {2}1\. 0810 Enroll User$/m);
   assertMatch(
     stdout,
@@ -228,15 +254,21 @@ test("main() status exits 1 on Smile ID errors, with a hint for 2205", async () 
 });
 
 test("main() wait polls until complete and prints one progress line per attempt when piped", async () => {
-  const fake = fakeWithJob({ userId: "user-1", jobId: "job-1", completesAfterMs: 150 });
+  // The job completes once the fake has answered twice: a gate that counts, not a timer.
+  const fake: FakeSmileId = createFakeSmileId({
+    partnerId,
+    apiKey,
+    onRequest: () => fake.requests.length === 2 && fake.completeJob("job-1"),
+  });
+  fake.addJob({ userId: "user-1", jobId: "job-1", completesAfterMs: Infinity });
   const { code, stdout, stderr } = await run(["wait", ...ids, "--interval", "0.04", "--max-interval", "0.05"], {
     fetch: fake.fetch,
   });
   assertStrictEquals(code, 0, stderr);
   assertMatch(stderr, /^Waiting for job job-1 of user user-1 on http:\/\/127\.0\.0\.1:9\/v1 \(timeout 120 s\)$/m);
   const lines = stderr.trim().split("\n").slice(1);
-  assert(lines.length >= 3, stderr);
-  assertMatch(lines[0]!, /^attempt 1, 0\.\d s: not complete yet; next check in 0\.0 s$/);
+  assertStrictEquals(lines.length, 3, stderr);
+  assertMatch(lines[0]!, /^attempt 1, \d+\.\d s: not complete yet; next check in 0\.0 s$/);
   assertMatch(lines.at(-1)!, /^attempt \d+, \d+\.\d s: complete$/);
   assertNotMatch(stderr, /\r/);
   assertStrictEquals(lines.length, fake.requests.length);
@@ -244,21 +276,28 @@ test("main() wait polls until complete and prints one progress line per attempt 
 });
 
 test("main() wait redraws a single progress line on a terminal", async () => {
-  const fake = fakeWithJob({ userId: "user-1", jobId: "job-1", completesAfterMs: 100 });
+  // The job completes once the fake has answered twice: a gate that counts, not a timer.
+  const fake: FakeSmileId = createFakeSmileId({
+    partnerId,
+    apiKey,
+    onRequest: () => fake.requests.length === 2 && fake.completeJob("job-1"),
+  });
+  fake.addJob({ userId: "user-1", jobId: "job-1", completesAfterMs: Infinity });
   const { code, stderr } = await run(["wait", ...ids, "--interval", "0.04"], { fetch: fake.fetch, tty: true });
   assertStrictEquals(code, 0);
   const redraws = stderr.split("\r\x1b[2K").length - 1;
-  assertStrictEquals(redraws, fake.requests.length);
-  assert(redraws >= 2);
+  assertStrictEquals(redraws, 3);
+  assertStrictEquals(fake.requests.length, 3);
   const last = stderr.slice(stderr.lastIndexOf("\r\x1b[2K") + 5);
-  assertMatch(last, /^attempt \d+, \d+\.\d s: complete\n$/);
+  assertMatch(last, /^attempt 3, \d+\.\d s: complete\n$/);
 });
 
 test("main() wait exits 1 with code timeout, and 1 at once on a permanent error", async () => {
-  const fake = fakeWithJob({ userId: "user-1", jobId: "job-1", completesAfterMs: Infinity });
-  const slow = await run(["wait", ...ids, "--timeout", "0.15", "--interval", "0.04"], { fetch: fake.fetch });
+  const fake = fakeThatGivesUp();
+  const slow = await run(["wait", ...ids, "--interval", "0.04"], { fetch: fake.fetch });
   assertStrictEquals(slow.code, 1);
-  assertMatch(slow.stderr, /^Error \(timeout\): Gave up waiting/m);
+  assertMatch(slow.stderr, /^Error \(timeout\): Gave up waiting .* after 2 attempts/m);
+  assertMatch(slow.stderr, /^attempt 1, \d+\.\d s: not complete yet/m);
   fake.clearRequests();
   const denied = await run(["wait", ...ids, "--api-key", "wrong-key-0000"], { fetch: fake.fetch });
   assertStrictEquals(denied.code, 1);
@@ -269,15 +308,19 @@ test("main() wait exits 1 with code timeout, and 1 at once on a permanent error"
 test("main() wait stops cleanly with exit code 130 when aborted (Ctrl-C)", async () => {
   const fake = fakeWithJob({ userId: "user-1", jobId: "job-1", completesAfterMs: Infinity });
   const controller = new AbortController();
-  setTimeout(() => controller.abort(new Error("Interrupted")), 120);
   const started = Date.now();
-  const { code, stderr } = await run(["wait", ...ids, "--interval", "5"], {
+  const { code, stderr } = await run(["wait", ...ids, "--timeout", "7200", "--interval", "3600"], {
     fetch: fake.fetch,
     signal: controller.signal,
+    // Ctrl-C once the first progress line is out, so during the hour's wait that follows it.
+    onStderr: (text) =>
+      text.startsWith("attempt 1") && queueMicrotask(() => controller.abort(new Error("Interrupted"))),
   });
   assertStrictEquals(code, 130);
+  assertMatch(stderr, /next check in 3[2-6]\d\d\.\d s/); // an hour, less up to 10% of jitter
   assertMatch(stderr, /Interrupted\.\n$/);
-  assert(Date.now() - started < 2000, "did not sleep through the 5 s interval");
+  assertStrictEquals(fake.requests.length, 1);
+  assert(Date.now() - started < 60_000, "did not sleep through the hour's interval (a generous bound)");
 });
 
 // --- sign -----------------------------------------------------------------------------------
@@ -505,7 +548,7 @@ test("src/cli.ts as a process: fake-server answers over HTTP and stops on SIGINT
   const server = spawnCli(["fake-server", "--port", "0", "--complete-after", "0"]);
   server.child.stdin!.end();
   try {
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 60_000; // a generous bound on starting a runtime; it ends when the server is up
     while (!/Press Ctrl-C to stop/.test(server.stdout()) && Date.now() < deadline && server.child.exitCode === null) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
@@ -692,8 +735,7 @@ test("main() wait says Smile ID could not be reached when no attempt got an answ
   );
   assertNotMatch(unreachable.stderr, /deadline passed|expected job_complete/);
   // Answers that arrived, for a job that never completes, keep the deadline's wording.
-  const fake = fakeWithJob({ userId: "user-1", jobId: "job-1", completesAfterMs: Infinity });
-  const slow = await run(["wait", ...ids, "--timeout", "0.15", "--interval", "0.04"], { fetch: fake.fetch });
+  const slow = await run(["wait", ...ids, "--interval", "0.04"], { fetch: fakeThatGivesUp().fetch });
   assertStrictEquals(slow.code, 1);
   assertMatch(slow.stderr, /^Error \(timeout\): Gave up waiting.*expected job_complete true/m);
 });

@@ -1,5 +1,7 @@
-// `deno task demo` as a newcomer runs it: a Deno subprocess from the repository root, whatever
-// runtime runs this test. It must exit 0 and print every step's expected outcome.
+// `deno task demo` as a newcomer runs it: a Deno subprocess from the repository root. It must
+// exit 0 and print every step's expected outcome. The demo is the same program whichever runtime
+// starts it, so it runs once per suite: in the Deno run (skipped, and counted as skipped, in Bun
+// and Node).
 
 import { test } from "node:test";
 import { assert, assertEquals, assertMatch, assertNotMatch, assertStrictEquals } from "@std/assert";
@@ -9,14 +11,11 @@ import { bareEnv, spawnCapture } from "./_children.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** The Deno binary: this process under `deno test`, else the one scripts/test.ts names in DENO_BIN. */
-function deno(): string {
-  return "Deno" in globalThis ? process.execPath : process.env.DENO_BIN ?? "deno";
-}
+const skip = "Deno" in globalThis ? false : "the demo runs once per suite, in the Deno run";
 
-test("deno task demo runs the whole flow offline and exits 0", async () => {
+test("deno task demo runs the whole flow offline and exits 0", { skip }, async () => {
   const started = Date.now();
-  const demo = spawnCapture(deno(), ["task", "demo"], { cwd: ROOT, env: bareEnv({ NO_COLOR: "1" }) });
+  const demo = spawnCapture(process.execPath, ["task", "demo"], { cwd: ROOT, env: bareEnv({ NO_COLOR: "1" }) });
   const code = await demo.exited;
   const elapsed = Date.now() - started;
   const stdout = demo.stdout();
@@ -28,8 +27,8 @@ test("deno task demo runs the whole flow offline and exits 0", async () => {
       /^1\. Start a fake Smile ID$/m,
       /^ {3}listening on http:\/\/127\.0\.0\.1:\d+\/v1, partner id 085/m,
       /^ {3}✓ an unsigned request gets HTTP 400 with code 2213/m,
-      /^ {3}attempt 1, 0\.\d s: not complete yet; next check in/m,
-      /^ {3}✓ complete after \d+ checks in [3-9]\.\d s/m,
+      /^ {3}attempt 1, \d+\.\d s: not complete yet; next check in/m,
+      /^ {3}✓ complete after \d+ checks in \d+\.\d s/m,
       /^ {3}decision {4}approved$/m,
       /^ {3}✓ HTTP 200 processed: signature valid, confirmed with Smile ID, onCallback saved decision approved$/m,
       /^ {3}✓ HTTP 401 signature_mismatch$/m,

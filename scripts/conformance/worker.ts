@@ -1,5 +1,5 @@
 // The conformance Worker's fetch handler: runs every registered test and answers the report
-// as JSON. Bundled (with the portable suite) by scripts/run_workerd.ts; no nodejs_compat flag.
+// as JSON. Bundled (with the portable suite) by scripts/conformance/workerd.ts; no nodejs_compat flag.
 import { runTests } from "./node_test.ts";
 import { conformanceEnv } from "./env.ts";
 

@@ -1,5 +1,5 @@
 // The conformance page's last module: runs every registered test (the test files were imported
-// before it) and leaves the report on globalThis for scripts/run_browser.ts to read.
+// before it) and leaves the report on globalThis for scripts/conformance/chromium.ts to read.
 import { runTests, type SuiteReport } from "./node_test.ts";
 import { conformanceEnv } from "./env.ts";
 

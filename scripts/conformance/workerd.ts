@@ -3,12 +3,12 @@
 // end to end: the fake Smile ID posts tampered, genuine, forged, late and malformed callbacks
 // to it over HTTP, and the Worker confirms them with the fake. Prints `workerd: N passed, N failed`; exits non-zero on any failure.
 //
-//   deno run -A scripts/run_workerd.ts [--verbose]
+//   deno run -A scripts/conformance/workerd.ts [--verbose]
 import { Miniflare } from "miniflare";
-import { bundleEntry, bundleSuite, stopBundler } from "./_conformance/bundle.ts";
-import { type RunningFake, startFakeSmileId } from "./_conformance/fake_server.ts";
-import type { SuiteReport, TestOutcome } from "./_conformance/node_test.ts";
-import { printReport } from "./_conformance/report.ts";
+import { bundleEntry, bundleSuite, stopBundler } from "./bundle.ts";
+import { type RunningFake, startFakeSmileId } from "./fake_server.ts";
+import type { SuiteReport, TestOutcome } from "./node_test.ts";
+import { printReport } from "./report.ts";
 
 // A fixed date keeps the run reproducible; it must not be newer than the bundled workerd.
 const COMPATIBILITY_DATE = "2026-01-01";
@@ -39,7 +39,7 @@ async function runSuite(fake: RunningFake): Promise<SuiteReport> {
 
 async function runCallbackHandler(fake: RunningFake): Promise<TestOutcome[]> {
   const mf = worker(
-    await bundleEntry(`export { default } from "./scripts/_conformance/callback_worker.ts";`, "workerd"),
+    await bundleEntry(`export { default } from "./scripts/conformance/callback_worker.ts";`, "workerd"),
     fake,
   );
   const results: TestOutcome[] = [];

@@ -1,4 +1,4 @@
-// Tests of the installed npm package's entry points, compiled by scripts/build_npm.ts into the
+// Tests of the installed npm package's entry points, compiled by scripts/npm/build.ts into the
 // suite it runs against the packed package (once as ES modules, once as CommonJS). The package is
 // ES modules only and bundled, its shared code in chunks: these tests prove that whichever entry a
 // program reaches, and whether through `import` or `require()`, `SmileIdError` is one class.
@@ -62,7 +62,7 @@ export function registerEntryTests(loaders: PackageLoaders): void {
 
   test("every entry point of the package has an instanceof probe", () => {
     const missing = subpaths.filter((subpath) => !(subpath in PROBES) && !UNPROBED.has(subpath));
-    assertEquals(missing, [], "add a probe for each new entry point to scripts/_conformance/npm_entries.ts");
+    assertEquals(missing, [], "add a probe for each new entry point to scripts/npm/entries.ts");
   });
 
   test("import and require() of the package give the same SmileIdError class", async () => {

@@ -1,12 +1,11 @@
 // Prints a conformance report: one line per failed test with its error, then the summary line
-// `<runtime>: N passed, N failed` that scripts/test.ts reads.
+// `<runtime>: N passed, N failed, N skipped` that scripts/test.ts reads.
 import type { SuiteReport, TestOutcome } from "./node_test.ts";
 
 /** Prints `report` and returns whether everything passed. */
 export function printReport(report: SuiteReport, verbose: boolean): boolean {
   for (const result of report.results) printOutcome(result, verbose);
-  const skipped = report.skipped > 0 ? ` (${report.skipped} tests skipped)` : "";
-  console.log(`${report.runtime}: ${report.passed} passed, ${report.failed} failed${skipped}`);
+  console.log(`${report.runtime}: ${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped`);
   return report.failed === 0 && report.passed > 0;
 }
 

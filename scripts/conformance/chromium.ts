@@ -3,12 +3,12 @@
 // crypto.subtle works), next to the fake Smile ID that the round-trip tests call over HTTP.
 // Prints `chromium: N passed, N failed`; exits non-zero on any failure.
 //
-//   deno run -A scripts/run_browser.ts [--verbose]     (CHROMIUM_PATH overrides /usr/bin/chromium)
+//   deno run -A scripts/conformance/chromium.ts [--verbose]     (CHROMIUM_PATH overrides /usr/bin/chromium)
 import { chromium } from "playwright-core";
-import { bundleSuite, stopBundler } from "./_conformance/bundle.ts";
-import { startFakeSmileId } from "./_conformance/fake_server.ts";
-import type { SuiteReport } from "./_conformance/node_test.ts";
-import { printReport } from "./_conformance/report.ts";
+import { bundleSuite, stopBundler } from "./bundle.ts";
+import { startFakeSmileId } from "./fake_server.ts";
+import type { SuiteReport } from "./node_test.ts";
+import { printReport } from "./report.ts";
 
 const verbose = Deno.args.includes("--verbose");
 const executablePath = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";

@@ -66,9 +66,16 @@ export type {
   VerifyCallbackOptions,
 } from "./src/callback.ts";
 export { createMemoryReplayGuard } from "./src/replay_guard.ts";
-export type { CreateMemoryReplayGuardOptions, ReplayGuard } from "./src/replay_guard.ts";
+export type { CreateMemoryReplayGuardOptions, ReplayGuard, ReplayKeyState } from "./src/replay_guard.ts";
 export { classifyCallbackError, createCallbackHandler } from "./src/handler.ts";
-export type { CallbackErrorClass, CreateCallbackHandlerOptions } from "./src/handler.ts";
+export type {
+  CallbackErrorClass,
+  CreateCallbackHandlerOptions,
+  HandledResult,
+  ReconciledResult,
+} from "./src/handler.ts";
+export { reconcileJobs } from "./src/reconcile.ts";
+export type { ReconcileJob, ReconcileJobsOptions, ReconcileJobsResult } from "./src/reconcile.ts";
 export { describeResult } from "./src/result.ts";
 export type { Decision, DecisionBasis, ResultSummary } from "./src/result.ts";
 export { decodeImage, downloadImage, imageLinkExpiry } from "./src/image.ts";

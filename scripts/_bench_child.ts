@@ -1,7 +1,8 @@
 // Runs scripts/_bench_suite.ts in Node or Bun and prints its result as one JSON line on stdout.
 // Spawned by scripts/bench.ts: `<runtime> scripts/_bench_child.ts '<json options>'`. With
 // "official": true it also loads the official Node SDK (smile-identity-core) in this process;
-// with "handler": true it runs the callback handler's load test (scripts/_bench_handler.ts) instead.
+// with "handler": true it runs the callback handler's load test (scripts/_bench_handler.ts) instead,
+// its confirm cases against the fake Smile ID at "fakeBase".
 
 import { createRequire } from "node:module";
 import process from "node:process";
@@ -14,10 +15,15 @@ const args = JSON.parse(process.argv[2] ?? "{}") as {
   official?: boolean;
   only?: string[];
   handler?: boolean;
+  fakeBase?: string;
 };
 
 if (args.handler) {
-  const result = await runHandlerBench({ quick: args.quick ?? false, progress: (m) => process.stderr.write(`${m}\n`) });
+  const result = await runHandlerBench({
+    quick: args.quick ?? false,
+    progress: (m) => process.stderr.write(`${m}\n`),
+    fakeBase: args.fakeBase,
+  });
   process.stdout.write(JSON.stringify(result) + "\n");
   process.exit(0);
 }

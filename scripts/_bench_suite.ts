@@ -291,11 +291,16 @@ async function callbackCases(sdk: OfficialSdk | undefined): Promise<CaseSpec[]> 
       if (!(await crypto.subtle.verify("HMAC", key, mac, message))) throw new Error("floor: bad signature");
       return json;
     };
-    // The replay guard is consulted but always grants the claim: every call stands for a new callback.
+    // The replay guard is consulted but always grants the lease: every call stands for a new callback.
+    const claimed = { state: "claimed", token: "t" } as const;
     const options = {
       clock: { now },
       toleranceSeconds: 300,
-      replayGuard: { claim: () => Promise.resolve(true), release: () => Promise.resolve() },
+      replayGuard: {
+        begin: () => Promise.resolve(claimed),
+        finish: () => Promise.resolve(),
+        abandon: () => Promise.resolve(),
+      },
     };
     const ours = (worker: number) => verifyCallback(signer, bodies[worker]!, options);
     for (let i = 0; i < CONCURRENCY; i++) {
@@ -320,16 +325,16 @@ async function callbackCases(sdk: OfficialSdk | undefined): Promise<CaseSpec[]> 
     }
   }
   // Diagnostic: the default in-memory replay guard once it holds its 10000 keys (what a busy
-  // handler reaches within the 300 s tolerance), claiming one new key per callback.
+  // handler reaches), taking the lease on one new key per callback.
   const guard = createMemoryReplayGuard({ clock: { now: () => Date.parse(TIMESTAMP) } });
-  for (let i = 0; i < 10_000; i++) await guard.claim(`prefill ${i}`, 300);
+  for (let i = 0; i < 10_000; i++) await guard.begin(`prefill ${i}`, 300);
   let n = 0;
   specs.push({
     id: "guard.full.seq",
     mode: "sequential",
     run: async () => {
       const key = `key ${n++}`;
-      if (!(await guard.claim(key, 300))) throw new Error("guard: a new key could not be claimed");
+      if ((await guard.begin(key, 300)).state !== "claimed") throw new Error("guard: a new key could not be begun");
     },
   });
   return specs;

@@ -54,7 +54,9 @@ const saved: { jobId: string; decision: string; ignored: string[] }[] = [];
 /** The webhook a partner would deploy: verified, confirmed with Smile ID, processed once. */
 const callbackHandler = createCallbackHandler({
   client,
-  onCallback: ({ payload, status, mismatches }) => {
+  onCallback: (result) => {
+    if (result.source !== "callback") return; // reconcileJobs' polled results: none in this demo
+    const { payload, status, mismatches } = result;
     saved.push({
       jobId: payload.jobId ?? "?",
       decision: describeResult(status).decision,

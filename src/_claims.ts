@@ -1,20 +1,18 @@
-// What the replay guards share: the checks of a claim's arguments, and the tokens a store
-// guard keeps so that `release` deletes only a claim it made itself.
+// What the replay guards share: the checks of their arguments, the states `begin` answers, and
+// the memory of leases whose `begin` failed without an answer, so that the guard that made
+// them recognises them as its own.
 
-import { invalidArgument } from "./errors.ts";
+import { invalidArgument, quote, SmileIdError } from "./errors.ts";
+import type { ReplayKeyState } from "./replay_guard.ts";
 
-/** A claim a guard made: its random token and when it expires (milliseconds). */
-export interface Claim {
-  readonly token: string;
-  readonly expiresAt: number;
-}
+/** The answer of `begin` when another delivery holds the key's lease. */
+export const BUSY: ReplayKeyState = Object.freeze({ state: "busy" });
+/** The answer of `begin` when the key is marked done. */
+export const DONE: ReplayKeyState = Object.freeze({ state: "done" });
 
-/** Checks the arguments of a claim: a non-empty string key, a positive finite TTL in seconds. */
-export function checkClaim(key: unknown, ttlSeconds: unknown): void {
-  checkKey(key);
-  if (typeof ttlSeconds !== "number" || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
-    throw invalidArgument("A replay claim's ttlSeconds", "a positive number of seconds", ttlSeconds);
-  }
+/** The answer of `begin` that hands the caller the lease it took, with its token. */
+export function claimed(token: string): ReplayKeyState {
+  return { state: "claimed", token };
 }
 
 /** Checks a replay key: a non-empty string, at most `maxLength` characters when given. */
@@ -25,10 +23,37 @@ export function checkKey(key: unknown, maxLength = Infinity): asserts key is str
   }
 }
 
-/** A claim's `ttlSeconds`, checked, rounded up to whole seconds (at least 1) as stores keep them. */
-export function wholeSeconds(key: unknown, ttlSeconds: unknown): number {
-  checkClaim(key, ttlSeconds);
-  return Math.max(1, Math.ceil(ttlSeconds as number));
+/** Checks a lease token: a non-empty string. */
+export function checkToken(token: unknown): asserts token is string {
+  if (typeof token !== "string" || token === "") {
+    throw invalidArgument("A replay lease token", "a non-empty string", token);
+  }
+}
+
+/**
+ * Checks a key and a number of seconds (`what` names it in the error: `leaseSeconds`,
+ * `rememberSeconds`): a positive finite number.
+ */
+export function checkSeconds(key: unknown, seconds: unknown, what: string): asserts key is string {
+  checkKey(key);
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds <= 0) {
+    throw invalidArgument(`A replay guard's ${what}`, "a positive number of seconds", seconds);
+  }
+}
+
+/** `seconds`, checked, rounded up to whole seconds (at least 1) as stores keep them. */
+export function wholeSeconds(key: unknown, seconds: unknown, what: string): number {
+  checkSeconds(key, seconds, what);
+  return Math.max(1, Math.ceil(seconds as number));
+}
+
+/** A guard's failure to read what its store holds under a key: something it did not write. */
+export function foreignValue(store: string, value: unknown): SmileIdError {
+  return new SmileIdError(
+    "replay_guard",
+    `The ${store} replay guard found a value it did not write under a key: ${quote(value)}; ` +
+      "give the guard a prefix (or name) of its own",
+  );
 }
 
 /** One key of an {@linkcode ExpiringKeys}: when it expires (milliseconds) and what it holds. */
@@ -39,8 +64,8 @@ export interface Slot<V> {
 }
 
 /**
- * Keys with expiry times, oldest claim first (setting a key again makes it the newest), with
- * O(1) lookups and O(1) amortised trimming from the oldest end. A `Map` alone keeps that order,
+ * Keys with expiry times, oldest first (setting a key again makes it the newest), with O(1)
+ * lookups and O(1) amortised trimming from the oldest end. A `Map` alone keeps that order,
  * but every delete leaves a hole that iteration from the front walks over until the map is
  * rehashed: trimming a full map of 10,000 keys that way cost 7–11 µs per claim in Node 22. Here
  * the order is a queue of slots with a moving head; a slot whose key was deleted or set again
@@ -90,6 +115,19 @@ export class ExpiringKeys<V> {
     }
   }
 
+  /** Removes and returns the oldest key's slot, if any. */
+  shift(): Slot<V> | undefined {
+    const queue = this.#queue;
+    while (this.#head < queue.length) {
+      const oldest = queue[this.#head++]!;
+      if (this.#slots.get(oldest.key) === oldest) {
+        this.#slots.delete(oldest.key);
+        return oldest;
+      }
+    }
+    return undefined;
+  }
+
   #compact(): void {
     // Every live key has exactly one slot in the queue; the rest are dead.
     const dead = this.#queue.length - this.#slots.size;
@@ -101,23 +139,37 @@ export class ExpiringKeys<V> {
 }
 
 /**
- * The token of each key a guard claimed, until the claim expires. Each claim drops expired
- * entries from the oldest end, stopping at the first live one, so the map does not grow past
- * the claims alive at once and costs O(1) per claim.
+ * The tokens of leases whose `begin` failed without an answer (a dropped connection, a store
+ * that timed out: the store may have taken the lease or not), or whose `abandon` failed (the
+ * lease may still be there). The next `begin` of the same key by the same guard that finds a
+ * lease holding that token knows it as its own and takes it, instead of reporting it held by
+ * another delivery until it lapses. Entries expire with their lease; expired ones are dropped
+ * from the oldest end as new ones come, so the memory holds no more than those leases.
  */
-export class ClaimTokens {
+export class UncertainLeases {
   readonly #entries = new ExpiringKeys<string>();
 
-  /** Records the token of a claim of `key` that expires at `expiresAt`. */
-  set(key: string, token: string, expiresAt: number): void {
+  /**
+   * Records the token of a lease of `key` this guard no longer uses but may still be in the
+   * store: a `begin` whose outcome is unknown, or an `abandon` that failed. Its lease ends at
+   * `expiresAt` (for an `abandon`, which does not know it, a day from now: the store's own expiry
+   * comes first).
+   */
+  add(key: string, token: string, expiresAt: number = Date.now() + 86_400_000): void {
     this.#entries.trim(Date.now(), Infinity);
     this.#entries.set(key, expiresAt, token);
   }
 
-  /** Removes and returns the token of a live claim of `key`, if this guard holds one. */
-  take(key: string): string | undefined {
+  /** Whether `token` is that of an unanswered `begin` of `key`, still live; forgets it if so. */
+  take(key: string, token: string): boolean {
     const entry = this.#entries.get(key);
+    if (entry === undefined || entry.value !== token) return false;
     this.#entries.delete(key);
-    return entry !== undefined && entry.expiresAt > Date.now() ? entry.value : undefined;
+    return entry.expiresAt > Date.now();
+  }
+
+  /** Forgets the unanswered `begin` of `key`, if any (its lease was given up or finished). */
+  forget(key: string): void {
+    if (this.#entries.size > 0) this.#entries.delete(key);
   }
 }

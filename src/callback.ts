@@ -1,6 +1,6 @@
 /**
  * {@linkcode verifyCallback}: checks a callback Smile ID posted to a webhook (size, signature,
- * shape, freshness), can confirm it against the authoritative job status, and claims it in a
+ * shape, freshness), can confirm it against the authoritative job status, and records it in a
  * replay guard.
  *
  * Smile ID's signature covers only `timestamp + partner_id + "sid_request"`, not the body: it
@@ -20,7 +20,7 @@ import { jobStatusSchema, toJobResult, toJobStatus, validate } from "./_schemas.
 import { parseTimestamp } from "./_time.ts";
 import { escapeText, invalidArgument, quote, SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
 import type { JobStatusReader } from "./poll.ts";
-import { createMemoryReplayGuard, type ReplayGuard } from "./replay_guard.ts";
+import { createMemoryReplayGuard, type ReplayGuard, type ReplayKeyState } from "./replay_guard.ts";
 import type { Signer } from "./signature.ts";
 import type { Clock, JobResult, JobStatus, JsonObject, JsonValue } from "./types.ts";
 
@@ -58,8 +58,10 @@ export interface VerifyCallbackOptions {
    */
   readonly clock?: Pick<Clock, "now">;
   /**
-   * Where the callback's replay key is claimed, as the last check; `false` skips the claim
-   * (the caller claims `replayKey` itself, as `createCallbackHandler` does).
+   * Where the callback's replay key is recorded, as the last check: `begin`, then at once
+   * `finish`, so that the key is marked done before the callback is returned; `false` records
+   * nothing (the caller runs the guard on `replayKey` itself, as `createCallbackHandler` does,
+   * which marks the key done only once its `onCallback` has succeeded).
    *
    * @default one in-memory guard shared by every call in this process or isolate that passes none
    */
@@ -181,7 +183,7 @@ export interface UnconfirmedCallback {
    * the check is off, or (with `confirm`) when the timestamp is outside the window or unreadable.
    */
   readonly fresh: boolean;
-  /** Whether `replayKey` was claimed in a replay guard (so this is its first accepted delivery). */
+  /** Whether `replayKey` was recorded in a replay guard (so this is its first accepted delivery). */
   readonly replayChecked: boolean;
   /** `false`: the authoritative status was not fetched. */
   readonly confirmed: false;
@@ -261,6 +263,8 @@ const DEFAULT_TOLERANCE_SECONDS = 300;
 const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
 const DEFAULT_REMEMBER_SECONDS = 30 * 86_400;
 const UNBOUNDED_PAIR_TTL_SECONDS = 86_400;
+/** The lease `verifyCallback` takes between its `begin` and its `finish`, should it crash in between. */
+const VERIFY_LEASE_SECONDS = 60;
 const WHAT = "The callback body";
 let sharedGuard: ReplayGuard | undefined;
 
@@ -311,8 +315,8 @@ export function callbackSettings(options: VerifyCallbackOptions): CallbackSettin
  *    and arrays included, at any depth, into `mismatches`; `ImageLinks` is compared with the
  *    answer's `image_links`, link URLs without their query string, and receipt URLs not at all,
  *    since Smile ID signs those afresh for every answer (both are listed in `uncompared`);
- * 8. the replay key is claimed in `replayGuard` (`replayed` when it was claimed before,
- *    `replay_guard` when the store fails).
+ * 8. the replay key is recorded in `replayGuard`, `begin` then `finish` (`replayed` when the
+ *    key is already done or leased, `replay_guard` when the store fails).
  *
  * Without `confirm` the replay key is derived from the signature and timestamp pair, remembered
  * for the rest of the freshness window. With `confirm` it is derived from the authoritative answer and
@@ -387,11 +391,8 @@ export async function verifyCallback(
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw invalidArgument("Option signal", "an AbortSignal", signal);
   }
-  if (
-    replayGuard !== undefined && replayGuard !== false &&
-    (typeof replayGuard?.claim !== "function" || typeof replayGuard.release !== "function")
-  ) {
-    throw invalidArgument("Option replayGuard", "false or an object with claim and release methods", replayGuard);
+  if (replayGuard !== undefined && replayGuard !== false && !isReplayGuard(replayGuard)) {
+    throw invalidArgument("Option replayGuard", `false or ${GUARD_SHAPE}`, replayGuard);
   }
   const { tolerance, maxBytes, rememberSeconds, clock } = callbackSettings(options);
   const guard = replayGuard ?? (sharedGuard ??= createMemoryReplayGuard());
@@ -465,7 +466,8 @@ export async function verifyCallback(
       const absent = [userId ? "" : "PartnerParams.user_id", jobId ? "" : "PartnerParams.job_id"].filter(Boolean);
       throw new SmileIdError("schema", `${WHAT} cannot be confirmed: it names no ${absent.join(" and no ")}`);
     }
-    const status = await confirmStatus(reader!, payload, signal);
+    const asked = (options as InternalVerifyOptions)[beforeConfirm]?.(payload) ?? reader!;
+    const status = await confirmStatus(asked, payload, signal);
     const { mismatches, uncompared } = compareWithTruth(payload, status);
     outcome = {
       payload,
@@ -489,15 +491,16 @@ export async function verifyCallback(
     };
   }
 
-  // 8: replay claim, last, so that a callback that failed any check can be delivered again.
+  // 8: replay guard, last, so that a callback that failed any check can be delivered again.
   if (!guard) return outcome;
-  let claimed: boolean;
+  const { replayKey, replayTtlSeconds } = outcome;
+  let begun: ReplayKeyState;
   try {
-    claimed = await guard.claim(outcome.replayKey, outcome.replayTtlSeconds);
+    begun = checkedState(await guard.begin(replayKey, Math.min(replayTtlSeconds, VERIFY_LEASE_SECONDS)));
   } catch (error) {
-    throw guardFailed("claim", error);
+    throw guardFailed("begin", error);
   }
-  if (claimed !== true) {
+  if (begun.state !== "claimed") {
     throw new SmileIdError(
       "replayed",
       confirm
@@ -505,29 +508,78 @@ export async function verifyCallback(
         : `The callback signed at ${quote(timestamp)} was already accepted once`,
     );
   }
+  try {
+    await guard.finish(replayKey, begun.token, replayTtlSeconds);
+  } catch (error) {
+    // Unmarked, the key must not stay leased either: a redelivery should be accepted.
+    await Promise.resolve().then(() => guard.abandon(replayKey, begun.token)).catch(() => {});
+    throw guardFailed("finish", error);
+  }
   return { ...outcome, replayChecked: true };
+}
+
+/** The shape a replay guard must have, as option errors describe it. */
+export const GUARD_SHAPE = "an object with begin, finish and abandon methods";
+
+/** Whether `value` has the methods of a {@linkcode ReplayGuard}. */
+export function isReplayGuard(value: unknown): value is ReplayGuard {
+  const guard = value as Partial<ReplayGuard> | null | undefined;
+  return typeof guard?.begin === "function" && typeof guard.finish === "function" &&
+    typeof guard.abandon === "function";
+}
+
+/** What a guard's `begin` resolved with, if it is a {@linkcode ReplayKeyState}; throws otherwise. */
+export function checkedState(state: unknown): ReplayKeyState {
+  const value = state as Partial<Record<string, unknown>> | null | undefined;
+  if (value?.state === "busy" || value?.state === "done") return value as ReplayKeyState;
+  if (value?.state === "claimed" && typeof value.token === "string" && value.token !== "") {
+    return value as ReplayKeyState;
+  }
+  throw new TypeError(`begin resolved with ${quote(state)}, expected { state: "claimed", token } or busy or done`);
+}
+
+/**
+ * Internal to the library (not exported from its entry points): `createCallbackHandler` passes,
+ * under this key, a function that `verifyCallback` calls with the payload right before `confirm`
+ * asks Smile ID. It may throw a `SmileIdError` to refuse the callback without a request, or
+ * return the reader to ask instead of `reader`.
+ */
+export const beforeConfirm: unique symbol = Symbol("beforeConfirm");
+
+/** {@linkcode VerifyCallbackOptions} with the library's internal hook. */
+export interface InternalVerifyOptions extends VerifyCallbackOptions {
+  readonly [beforeConfirm]?: (payload: CallbackPayload) => JobStatusReader | undefined;
+}
+
+/**
+ * Reads a callback `Request`'s body as text, within `maxBytes` (`payload_too_large`); a body that
+ * breaks off or was already read is `body_unreadable`.
+ */
+export async function readCallbackText(request: Request, maxBytes: number): Promise<string> {
+  const used = request.bodyUsed;
+  try {
+    return await readText(request, maxBytes, WHAT);
+  } catch (error) {
+    if (error instanceof SmileIdError) throw error;
+    throw new SmileIdError(
+      "body_unreadable",
+      used
+        ? `${WHAT} was already read by other code: pass the Request before anything reads it, or pass the body`
+        : `${WHAT} could not be read: a body parser (express.json() or another) may have read it first, so mount ` +
+          "the handler before any; or the client disconnected mid-upload",
+      { cause: error },
+    );
+  }
+}
+
+/** Parses a callback body's text as a JSON object (`unexpected_response` otherwise, quoting none of it). */
+export function parseCallbackText(text: string): JsonObject {
+  return parseJsonObject(text, WHAT, false);
 }
 
 /** Reads the input as a JSON object, within `maxBytes`; a broken or used `Request` body is `body_unreadable`. */
 async function readJson(input: Request | string | Uint8Array | JsonObject, maxBytes: number): Promise<JsonObject> {
-  if (input instanceof Request) {
-    const used = input.bodyUsed;
-    let text: string;
-    try {
-      text = await readText(input, maxBytes, WHAT);
-    } catch (error) {
-      if (error instanceof SmileIdError) throw error;
-      throw new SmileIdError(
-        "body_unreadable",
-        used
-          ? `${WHAT} was already read by other code: pass the Request before anything reads it, or pass the body`
-          : `${WHAT} could not be read: a body parser (express.json() or another) may have read it first, so mount ` +
-            "the handler before any; or the client disconnected mid-upload",
-        { cause: error },
-      );
-    }
-    return parseJsonObject(text, WHAT, false);
-  }
+  if (input instanceof Request) return parseJsonObject(await readCallbackText(input, maxBytes), WHAT, false);
   if (input instanceof Uint8Array) return parseJsonObject(bytesToText(input, maxBytes, WHAT), WHAT, false);
   if (typeof input === "string") {
     if (input.length > maxBytes || (input.length * 3 > maxBytes && new TextEncoder().encode(input).length > maxBytes)) {
@@ -545,7 +597,7 @@ async function readJson(input: Request | string | Uint8Array | JsonObject, maxBy
 }
 
 /** The store behind a replay guard failed. */
-export function guardFailed(operation: "claim" | "release", error: unknown): SmileIdError {
+export function guardFailed(operation: "begin" | "finish" | "abandon", error: unknown): SmileIdError {
   return new SmileIdError(
     "replay_guard",
     `The replay guard could not ${operation} the callback's key: ${

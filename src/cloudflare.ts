@@ -6,14 +6,18 @@
  * speaks HTTP through its `fetch` method (RPC methods would need `extends DurableObject` from
  * `cloudflare:workers`).
  *
- * Every claim goes to one object, found by name with `idFromName` (default
- * `"smile-id-replay-guard"`), so every instance everywhere asks the same single-threaded object.
- * Inside it a claim is one read and one write of its storage, atomic because of how Durable
- * Objects run (see {@linkcode ReplayGuardObject}). Claims expire by the object's own clock:
- * `ttlSeconds` is rounded up to whole seconds (at least 1), like the other store guards, and an
- * alarm deletes expired entries. `release` deletes a claim only while it holds the random token
- * this guard wrote, so a claim that expired and was then taken by another instance is never
- * deleted by the first one.
+ * Every call goes to one object, found by name with `idFromName` (default
+ * `"smile-id-replay-guard"`), so every instance everywhere asks the same single-threaded object:
+ * one request per `begin` and per `finish` (a first delivery makes two, a duplicate one).
+ * Inside it a `begin` is one read and at most one write of its storage, atomic because of how
+ * Durable Objects run (see {@linkcode ReplayGuardObject}). Entries expire by the object's own
+ * clock: seconds are rounded up to whole seconds (at least 1), like the other store guards, and
+ * an alarm deletes expired entries. `abandon` deletes a lease only while it holds the random
+ * token its `begin` sent, so a lease that lapsed and was then taken by another instance is
+ * never deleted by the first one. A `begin` whose answer was lost (the stub failed after the
+ * object ran it), or an `abandon` that failed, leaves its token with the guard, whose next
+ * `begin` of the key recognises the lease as its own; the object likewise answers `claimed` to a `begin` that carries the token of
+ * the lease it holds.
  *
  * Workers KV cannot hold a replay claim: it is eventually consistent (a write can take 60
  * seconds or more to be seen in other locations) and has no atomic "set if absent", so two
@@ -64,10 +68,10 @@
  */
 
 import { escapeText, invalidArgument, SmileIdError } from "./errors.ts";
-import { checkKey, type Claim, ClaimTokens, wholeSeconds } from "./_claims.ts";
-import type { ReplayGuard } from "./replay_guard.ts";
+import { BUSY, checkKey, checkToken, claimed, DONE, UncertainLeases, wholeSeconds } from "./_claims.ts";
+import type { ReplayGuard, ReplayKeyState } from "./replay_guard.ts";
 
-export type { ReplayGuard };
+export type { ReplayGuard, ReplayKeyState };
 
 /**
  * The part of a Durable Object's `state.storage` (`DurableObjectStorage`) the object uses.
@@ -199,18 +203,20 @@ const ORIGIN = "https://replay-guard.invalid";
  * The Durable Object that holds replay claims. Export it from your Worker and bind it (see the
  * module documentation); talk to it through {@linkcode createDurableObjectReplayGuard}.
  *
- * It answers `POST /claim` with `{ key, token, ttlSeconds }` and `POST /release` with
- * `{ key, token }`, each with `{ "ok": boolean }`. Storage holds `c:<key>` → `{ token,
- * expiresAt }` and an expiry index `e:<expiresAt>:<key>` that the object's alarm walks to
- * delete expired claims.
+ * It answers `POST /begin` with `{ key, token, seconds }` by `{ "state": "claimed" | "busy" |
+ * "done" }` (for `busy`, with the `token` of the lease held), `POST /finish` with `{ key, token, seconds }` and `POST /abandon` with `{ key,
+ * token }` by `{ "ok": boolean }`. Storage holds `c:<key>` → `{ state: "lease", token,
+ * expiresAt }` or `{ state: "done", expiresAt }`, and an expiry index `e:<expiresAt>:<key>` that
+ * the object's alarm walks to delete expired entries. A `begin` that finds a live lease holding
+ * its own token (the same request delivered twice) answers `claimed`.
  *
- * Why a claim is atomic: a Durable Object runs one event at a time, and its storage has input
+ * Why a `begin` is atomic: a Durable Object runs one event at a time, and its storage has input
  * gates: while a storage call is pending, the runtime delivers no other event (request) to the
  * object ("Durable Objects: Easy, Fast, Correct — Choose Three"; the Storage API's input gates).
- * A claim awaits only storage calls between reading `c:<key>` and writing it (no `fetch`, no
- * timer), so no other claim of the same key can run in between; the write then lands in the
- * object's storage cache at once, where the next claim's read sees it, and the response waits
- * (output gate) until it is durable. The object needs no `blockConcurrencyWhile`.
+ * A `begin` awaits only storage calls between reading `c:<key>` and writing it (no `fetch`, no
+ * timer), so no other `begin` of the same key can run in between; the write then lands in the
+ * object's storage cache at once, where the next read sees it, and the response waits (output
+ * gate) until it is durable. The object needs no `blockConcurrencyWhile`.
  *
  * @example Driven directly, with a tiny in-memory stand-in for its storage
  * ```ts
@@ -228,14 +234,15 @@ const ORIGIN = "https://replay-guard.invalid";
  *   setAlarm: (time) => Promise.resolve(void (alarm = time)),
  * };
  * const object = new ReplayGuardObject({ storage }, {});
- * const claim = (token: string) =>
- *   object.fetch(new Request("https://replay-guard.invalid/claim", {
+ * const begin = (token: string) =>
+ *   object.fetch(new Request("https://replay-guard.invalid/begin", {
  *     method: "POST",
- *     body: JSON.stringify({ key: "pair", token, ttlSeconds: 60 }),
+ *     body: JSON.stringify({ key: "result:1", token, seconds: 60 }),
  *   }));
  *
- * assertEquals(await (await claim("token-a")).json(), { ok: true });
- * assertEquals(await (await claim("token-b")).json(), { ok: false });
+ * assertEquals(await (await begin("token-a")).json(), { state: "claimed" });
+ * assertEquals(await (await begin("token-b")).json(), { state: "busy", token: "token-a" });
+ * assertEquals(await (await begin("token-a")).json(), { state: "claimed" }, "the same request again");
  * assertEquals(alarm !== null, true);
  * ```
  */
@@ -259,8 +266,8 @@ export class ReplayGuardObject {
   }
 
   /**
-   * Answers `POST /claim` and `POST /release` (see the class documentation); 400 for a body
-   * that is not what they take, 404 for another path, 405 for another method.
+   * Answers `POST /begin`, `POST /finish` and `POST /abandon` (see the class documentation); 400
+   * for a body that is not what they take, 404 for another path, 405 for another method.
    *
    * @example
    * ```ts
@@ -268,34 +275,40 @@ export class ReplayGuardObject {
    * import { type DurableObjectStateLike, ReplayGuardObject } from "@smile-id-kit/job-status/cloudflare";
    *
    * const object = new ReplayGuardObject({ storage: {} } as DurableObjectStateLike, {});
-   * assertEquals((await object.fetch(new Request("https://replay-guard.invalid/claim"))).status, 405);
+   * assertEquals((await object.fetch(new Request("https://replay-guard.invalid/begin"))).status, 405);
    * ```
    */
   async fetch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
-    if (path !== "/claim" && path !== "/release") return Response.json({ error: "Not found" }, { status: 404 });
+    if (path !== "/begin" && path !== "/finish" && path !== "/abandon") {
+      return Response.json({ error: "Not found" }, { status: 404 });
+    }
     if (request.method !== "POST") {
       return Response.json({ error: "Method not allowed" }, { status: 405, headers: { allow: "POST" } });
     }
-    let body: { key?: unknown; token?: unknown; ttlSeconds?: unknown };
+    let body: { key?: unknown; token?: unknown; seconds?: unknown };
     try {
       body = await request.json();
     } catch {
       return Response.json({ error: "The body is not JSON" }, { status: 400 });
     }
-    const { key, token, ttlSeconds } = body ?? {};
+    const { key, token, seconds } = body ?? {};
     if (typeof key !== "string" || key === "" || key.length > MAX_KEY_LENGTH || typeof token !== "string" || !token) {
       return Response.json({ error: "key and token must be non-empty strings" }, { status: 400 });
     }
-    if (path === "/release") return Response.json({ ok: await this.#release(key, token) });
-    if (typeof ttlSeconds !== "number" || !Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
-      return Response.json({ error: "ttlSeconds must be a positive integer" }, { status: 400 });
+    if (path === "/abandon") return Response.json({ ok: await this.#abandon(key, token) });
+    if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 1) {
+      return Response.json({ error: "seconds must be a positive integer" }, { status: 400 });
     }
-    return Response.json({ ok: await this.#claim(key, token, ttlSeconds) });
+    if (path === "/finish") {
+      await this.#write(key, { state: "done", expiresAt: Date.now() + seconds * 1000 });
+      return Response.json({ ok: true });
+    }
+    return Response.json(await this.#begin(key, token, seconds));
   }
 
   /**
-   * Deletes expired claims, a batch at a time, and schedules itself for the next expiry. The
+   * Deletes expired entries, a batch at a time, and schedules itself for the next expiry. The
    * Workers runtime calls it at the time the object set.
    *
    * @example
@@ -303,7 +316,7 @@ export class ReplayGuardObject {
    * import { assertEquals } from "@std/assert";
    * import { type DurableObjectStorageLike, ReplayGuardObject } from "@smile-id-kit/job-status/cloudflare";
    *
-   * const data = new Map<string, unknown>([["e:0000000000000001:pair", "pair"], ["c:pair", { token: "t", expiresAt: 1 }]]);
+   * const data = new Map<string, unknown>([["e:0000000000000001:k", "k"], ["c:k", { state: "done", expiresAt: 1 }]]);
    * const storage = {
    *   get: (key: string) => Promise.resolve(data.get(key)),
    *   delete: (key: string) => Promise.resolve(data.delete(key)),
@@ -320,9 +333,9 @@ export class ReplayGuardObject {
     const due = await this.#storage.list({ start: EXPIRY, end: expiryKey(now + 1, ""), limit: SWEEP_BATCH });
     for (const [indexKey, key] of due) {
       if (typeof key === "string") {
-        const claim = asClaim(await this.#storage.get(CLAIM + key));
-        // A key claimed again since has a later expiry (and its own index entry): keep it.
-        if (claim !== undefined && claim.expiresAt <= now) await this.#storage.delete(CLAIM + key);
+        const entry = asEntry(await this.#storage.get(CLAIM + key));
+        // A key written again since has a later expiry (and its own index entry): keep it.
+        if (entry !== undefined && entry.expiresAt <= now) await this.#storage.delete(CLAIM + key);
       }
       await this.#storage.delete(indexKey);
     }
@@ -333,44 +346,61 @@ export class ReplayGuardObject {
     }
   }
 
-  async #claim(key: string, token: string, ttlSeconds: number): Promise<boolean> {
-    // Only storage calls are awaited from here to the put: see the class documentation.
-    const held = asClaim(await this.#storage.get(CLAIM + key));
+  async #begin(
+    key: string,
+    token: string,
+    seconds: number,
+  ): Promise<{ state: ReplayKeyState["state"]; token?: string }> {
+    // Only storage calls are awaited from here to the write: see the class documentation.
+    const held = asEntry(await this.#storage.get(CLAIM + key));
     const now = Date.now();
-    if (held !== undefined && held.expiresAt > now) return false;
-    const expiresAt = now + ttlSeconds * 1000;
-    await this.#storage.put({ [CLAIM + key]: { token, expiresAt }, [expiryKey(expiresAt, key)]: key });
-    const alarm = await this.#storage.getAlarm();
-    if (alarm === null || alarm > expiresAt) await this.#storage.setAlarm(expiresAt);
-    return true;
+    if (held !== undefined && held.expiresAt > now) {
+      if (held.state === "done") return { state: "done" };
+      return held.token === token ? { state: "claimed" } : { state: "busy", token: held.token };
+    }
+    await this.#write(key, { state: "lease", token, expiresAt: now + seconds * 1000 });
+    return { state: "claimed" };
   }
 
-  async #release(key: string, token: string): Promise<boolean> {
-    const held = asClaim(await this.#storage.get(CLAIM + key));
-    if (held === undefined || held.token !== token) return false;
+  /** Writes an entry and its index entry in one step, and makes sure an alarm comes by its expiry. */
+  async #write(key: string, entry: Entry): Promise<void> {
+    await this.#storage.put({ [CLAIM + key]: entry, [expiryKey(entry.expiresAt, key)]: key });
+    const alarm = await this.#storage.getAlarm();
+    if (alarm === null || alarm > entry.expiresAt) await this.#storage.setAlarm(entry.expiresAt);
+  }
+
+  async #abandon(key: string, token: string): Promise<boolean> {
+    const held = asEntry(await this.#storage.get(CLAIM + key));
+    if (held?.state !== "lease" || held.token !== token) return false;
     await this.#storage.delete(CLAIM + key); // its index entry goes at its expiry
     return true;
   }
 }
+
+/** What a key holds: a lease with its token, or the mark that it is done; both expire. */
+type Entry =
+  | { readonly state: "lease"; readonly token: string; readonly expiresAt: number }
+  | { readonly state: "done"; readonly expiresAt: number };
 
 /** `e:<expiresAt, 16 digits>:<key>`: index keys sort by expiry. */
 function expiryKey(expiresAt: number, key: string): string {
   return `${EXPIRY}${String(expiresAt).padStart(16, "0")}:${key}`;
 }
 
-function asClaim(value: unknown): Claim | undefined {
-  const claim = value as Partial<Claim> | undefined;
-  return typeof claim?.token === "string" && typeof claim.expiresAt === "number"
-    ? { token: claim.token, expiresAt: claim.expiresAt }
+function asEntry(value: unknown): Entry | undefined {
+  const entry = value as Partial<Record<string, unknown>> | undefined;
+  if (typeof entry?.expiresAt !== "number") return undefined;
+  if (entry.state === "done") return { state: "done", expiresAt: entry.expiresAt };
+  return entry.state === "lease" && typeof entry.token === "string"
+    ? { state: "lease", token: entry.token, expiresAt: entry.expiresAt }
     : undefined;
 }
 
 /**
- * Creates a {@linkcode ReplayGuard} that keeps its claims in one {@linkcode ReplayGuardObject},
- * the one named `name` in the `namespace` binding. The guard keeps, for each key it claimed,
- * the random token it sent, so that `release` deletes only its own claim. A failure to reach
- * the object, or an answer other than 200, rejects with a {@linkcode SmileIdError} whose code
- * is `replay_guard` (with the stub's error as `cause`).
+ * Creates a {@linkcode ReplayGuard} that keeps its entries in one {@linkcode ReplayGuardObject},
+ * the one named `name` in the `namespace` binding. A failure to reach the object, or an answer
+ * other than 200, rejects with a {@linkcode SmileIdError} whose code is `replay_guard` (with
+ * the stub's error as `cause`).
  *
  * @example With a namespace whose object runs in-process on an in-memory storage
  * ```ts
@@ -396,10 +426,10 @@ function asClaim(value: unknown): Claim | undefined {
  * };
  *
  * const guard = createDurableObjectReplayGuard(namespace);
- * assertEquals(await guard.claim("pair", 300), true);
- * assertEquals(await guard.claim("pair", 300), false);
- * await guard.release("pair");
- * assertEquals(await guard.claim("pair", 300), true);
+ * const first = await guard.begin("result:1", 300);
+ * assertEquals((await guard.begin("result:1", 300)).state, "busy");
+ * if (first.state === "claimed") await guard.finish("result:1", first.token, 3600);
+ * assertEquals((await guard.begin("result:1", 300)).state, "done");
  * ```
  */
 export function createDurableObjectReplayGuard(
@@ -412,10 +442,13 @@ export function createDurableObjectReplayGuard(
   const name = options?.name ?? "smile-id-replay-guard";
   if (typeof name !== "string" || name === "") throw invalidArgument("Option name", "a non-empty string", name);
   const id = namespace.idFromName(name);
-  const tokens = new ClaimTokens();
+  const uncertain = new UncertainLeases();
 
   /** Posts to the object; a new stub each time, since a stub that failed once stays broken. */
-  async function call(what: "claim" | "release", body: Record<string, unknown>): Promise<boolean> {
+  async function call(
+    what: "begin" | "finish" | "abandon",
+    body: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
     let response: Response;
     try {
       response = await namespace.get(id as never).fetch(`${ORIGIN}/${what}`, {
@@ -430,13 +463,16 @@ export function createDurableObjectReplayGuard(
       });
     }
     const text = await response.text().catch(() => "");
-    let ok: unknown;
+    let answer: Record<string, unknown> | undefined;
     try {
-      ok = (JSON.parse(text) as { ok?: unknown } | null)?.ok;
+      answer = JSON.parse(text) as Record<string, unknown>;
     } catch {
       // handled below
     }
-    if (response.status !== 200 || typeof ok !== "boolean") {
+    const value = what === "begin" ? answer?.state : answer?.ok;
+    const valid = what === "begin" ? value === "claimed" || value === "busy" || value === "done" : value === true ||
+      (what === "abandon" && value === false);
+    if (response.status !== 200 || !valid) {
       throw new SmileIdError(
         "replay_guard",
         `The replay guard's Durable Object answered the ${what} with ${response.status}: ${
@@ -445,23 +481,46 @@ export function createDurableObjectReplayGuard(
         { status: response.status },
       );
     }
-    return ok;
+    return answer!;
   }
 
   return {
-    async claim(key, ttlSeconds) {
+    async begin(key, leaseSeconds): Promise<ReplayKeyState> {
       checkKey(key, MAX_KEY_LENGTH);
-      const ttl = wholeSeconds(key, ttlSeconds);
+      const seconds = wholeSeconds(key, leaseSeconds, "leaseSeconds");
       const token = crypto.randomUUID();
-      const expiresAt = Date.now() + ttl * 1000;
-      const claimed = await call("claim", { key, token, ttlSeconds: ttl });
-      if (claimed) tokens.set(key, token, expiresAt);
-      return claimed;
+      const expiresAt = Date.now() + seconds * 1000;
+      let answer: Record<string, unknown>;
+      try {
+        answer = await call("begin", { key, token, seconds });
+      } catch (error) {
+        uncertain.add(key, token, expiresAt);
+        throw error;
+      }
+      if (answer.state === "claimed") return claimed(token);
+      if (answer.state === "done") return DONE;
+      // A lease this guard took in a begin that failed without an answer is its own.
+      const held = answer.token;
+      return typeof held === "string" && uncertain.take(key, held) ? claimed(held) : BUSY;
     },
-    async release(key) {
+    async finish(key, token, rememberSeconds) {
       checkKey(key, MAX_KEY_LENGTH);
-      const token = tokens.take(key);
-      if (token !== undefined) await call("release", { key, token });
+      const seconds = wholeSeconds(key, rememberSeconds, "rememberSeconds");
+      checkToken(token);
+      uncertain.forget(key);
+      await call("finish", { key, token, seconds });
+    },
+    async abandon(key, token) {
+      checkKey(key, MAX_KEY_LENGTH);
+      checkToken(token);
+      uncertain.forget(key);
+      try {
+        await call("abandon", { key, token });
+      } catch (error) {
+        // The lease may still be there: this guard's next begin of the key takes it back.
+        uncertain.add(key, token);
+        throw error;
+      }
     },
   };
 }

@@ -4,32 +4,38 @@
  * takes the application's own `Deno.Kv`. The module uses no `Deno` global; it type-checks and
  * loads in any runtime, and needs only the methods of {@linkcode KvLike}.
  *
- * - **claim** is one atomic commit, `kv.atomic().check({ key, versionstamp: null }).set(key,
- *   claim, { expireIn }).commit()`: of any number of concurrent claims of one key, exactly one
- *   commit succeeds. The claim is `{ token, expiresAt }`, stored as JSON bytes, which Deno and
- *   npm `@deno/kv` read back alike. Deno KV deletes an expired key only at some time after its
- *   `expireIn` ("the key may still be visible for some additional time"), so the claim carries
- *   its own `expiresAt`: an entry whose `expiresAt` has passed counts as absent and is claimed
- *   again by a commit that checks its versionstamp, which is just as atomic.
- * - **contention**: on a local SQLite file, a commit that meets another process's write can
- *   fail with "database is locked" before writing anything; the guard retries that for up to
- *   5 seconds (an attempt that did commit is recognised by its token). Other failures reject
- *   at once with a {@linkcode SmileIdError} whose code is `replay_guard` and whose `cause` is
- *   the store's error.
- * - **release** reads the entry and deletes it only if it still holds the random token this
- *   guard wrote, with a commit that checks the versionstamp it read: a claim that expired and
- *   was then taken by another instance is never deleted by the first one.
- * - **ttl**: `ttlSeconds` is rounded up to whole seconds (at least 1), like the other store
- *   guards. `expiresAt` is read from the clock of the instance that claims, so instances
- *   should keep their clocks in step (NTP): a clock that runs ahead sees claims expire early.
+ * Each key holds one entry, the JSON of `{ state: "lease", token, expiresAt }` while a delivery
+ * processes it and `{ state: "done", expiresAt }` once it is processed, stored as bytes (which
+ * Deno and npm `@deno/kv` read back alike).
+ *
+ * - **begin** reads the entry (`kv.get`): a live `done` or lease answers at once, with no
+ *   commit. An absent or expired entry is taken with one atomic commit,
+ *   `kv.atomic().check({ key, versionstamp }).set(key, lease, { expireIn }).commit()`, where
+ *   `versionstamp` is what the read saw (`null`: absent): of any number of concurrent `begin`s
+ *   of one key, exactly one commit succeeds; the others read again and report what they find.
+ *   Deno KV deletes an expired key only some time after its `expireIn` ("the key may still be
+ *   visible for some additional time"), so each entry carries its own `expiresAt`, and one whose
+ *   `expiresAt` has passed counts as absent.
+ * - **finish** is one commit that writes `done` with `expireIn: rememberSeconds`.
+ * - **abandon** reads the entry and deletes it only if it still holds this lease's token, with a
+ *   commit that checks the versionstamp it read: a lease that lapsed and was then taken by
+ *   another instance is never deleted.
+ * - So a first delivery makes 2 commits (and one read), a duplicate one read.
+ * - **contention and lost answers**: on a local SQLite file, a commit that meets another
+ *   process's write can fail with "database is locked"; the guard retries that for up to 5
+ *   seconds. A commit that failed but was applied anyway is recognised by its token: by the
+ *   retry, or by this guard's next `begin` of the key, which likewise takes back a lease whose
+ *   `abandon` failed. Other failures reject at once with a
+ *   {@linkcode SmileIdError} whose code is `replay_guard` and whose `cause` is the store's error.
+ * - **time**: seconds are rounded up to whole seconds (at least 1), like the other store guards.
+ *   `expiresAt` is read from the clock of the instance that writes it and compared with the
+ *   clock of the instance that reads it, so instances must keep their clocks in step (NTP): a
+ *   clock that runs ahead by more than the lease sees other instances' leases as lapsed.
  *
  * `Deno.openKv(path)` needs `--unstable-kv` (or `"unstable": ["kv"]` in `deno.json`).
  *
- * In Node, npm `@deno/kv` works too: checked with `@deno/kv` 0.14.0's `openKv(path)` in Node
- * 20.20, 22.23 and 24.21 (claim, a second claim, release, claim again, expiry), and with a Node
- * process on `@deno/kv` and a Deno process each making 100 concurrent claims of the same 10
- * keys at the same moment on one SQLite file: exactly one claim of each key succeeded, in 9 of
- * 9 runs. That check is not part of this project's automated suite, which runs Deno KV in Deno.
+ * In Node, npm `@deno/kv` offers the same methods (`get`, `atomic`); this project's automated
+ * suite runs Deno KV in Deno only.
  *
  * @example
  * ```ts ignore
@@ -43,10 +49,10 @@
  */
 
 import { escapeText, invalidArgument, SmileIdError } from "./errors.ts";
-import { checkKey, type Claim, ClaimTokens, wholeSeconds } from "./_claims.ts";
-import type { ReplayGuard } from "./replay_guard.ts";
+import { BUSY, checkKey, checkToken, claimed, DONE, foreignValue, UncertainLeases, wholeSeconds } from "./_claims.ts";
+import type { ReplayGuard, ReplayKeyState } from "./replay_guard.ts";
 
-export type { ReplayGuard };
+export type { ReplayGuard, ReplayKeyState };
 
 /**
  * One part of a Deno KV key, as `Deno.KvKeyPart`.
@@ -58,9 +64,9 @@ export type { ReplayGuard };
  *
  * const kv = await Deno.openKv(":memory:");
  * const prefix: KvKeyPart[] = ["tenant", 7, "smile-replay"];
- * await createKvReplayGuard(kv, { prefix }).claim("pair", 300);
+ * await createKvReplayGuard(kv, { prefix }).begin("result:1", 300);
  * const keys = await Array.fromAsync(kv.list({ prefix }), (entry) => entry.key);
- * assertEquals(keys, [["tenant", 7, "smile-replay", "pair"]]);
+ * assertEquals(keys, [["tenant", 7, "smile-replay", "result:1"]]);
  * kv.close();
  * ```
  */
@@ -124,7 +130,8 @@ export interface KvLike {
  * const kv = await Deno.openKv(":memory:");
  * const options: CreateKvReplayGuardOptions = { prefix: ["shop-a", "smile-replay"] };
  * const guard = createKvReplayGuard(kv, options);
- * assertEquals([await guard.claim("pair", 300), await guard.claim("pair", 300)], [true, false]);
+ * assertEquals((await guard.begin("result:1", 300)).state, "claimed");
+ * assertEquals((await guard.begin("result:1", 300)).state, "busy");
  * kv.close();
  * ```
  */
@@ -138,15 +145,14 @@ export interface CreateKvReplayGuardOptions {
   readonly prefix?: readonly KvKeyPart[];
 }
 
-/** How many commits in a row a claim may lose to other writers of its key before giving up. */
+/** How many commits in a row a `begin` may lose to other writers of its key before giving up. */
 const MAX_LOST_COMMITS = 8;
-/** How long a claim or release keeps retrying while SQLite reports the database locked. */
+/** How long an operation keeps retrying while SQLite reports the database locked. */
 const LOCKED_RETRY_MS = 5000;
 
 /**
- * Creates a {@linkcode ReplayGuard} on Deno KV (see the module documentation for the commits it
- * makes). The guard keeps, for each key it claimed, the random token it wrote, so that
- * `release` deletes only its own claim.
+ * Creates a {@linkcode ReplayGuard} on Deno KV (see the module documentation for the reads and
+ * commits it makes).
  *
  * @example With a tiny in-memory stand-in for `Deno.Kv`
  * ```ts
@@ -179,11 +185,11 @@ const LOCKED_RETRY_MS = 5000;
  * };
  *
  * const guard = createKvReplayGuard(kv, { prefix: ["test"] });
- * assertEquals(await guard.claim("pair", 300), true);
- * assertEquals(await guard.claim("pair", 300), false);
- * await guard.release("pair");
- * assertEquals(await guard.claim("pair", 300), true);
- * assertEquals([...data.keys()], ['["test","pair"]']);
+ * const first = await guard.begin("result:1", 300);
+ * assertEquals((await guard.begin("result:1", 300)).state, "busy");
+ * if (first.state === "claimed") await guard.finish("result:1", first.token, 3600);
+ * assertEquals((await guard.begin("result:1", 300)).state, "done");
+ * assertEquals([...data.keys()], ['["test","result:1"]']);
  * ```
  */
 export function createKvReplayGuard(kv: KvLike, options: CreateKvReplayGuardOptions = {}): ReplayGuard {
@@ -192,36 +198,40 @@ export function createKvReplayGuard(kv: KvLike, options: CreateKvReplayGuardOpti
   }
   const prefix = options?.prefix ?? ["smile-id", "replay"];
   if (!Array.isArray(prefix)) throw invalidArgument("Option prefix", "an array of Deno KV key parts", prefix);
-  const tokens = new ClaimTokens();
+  const uncertain = new UncertainLeases();
 
   return {
-    async claim(key, ttlSeconds) {
-      const ttl = wholeSeconds(key, ttlSeconds);
+    async begin(key, leaseSeconds): Promise<ReplayKeyState> {
+      const seconds = wholeSeconds(key, leaseSeconds, "leaseSeconds");
       const kvKey = [...prefix, key];
       const token = crypto.randomUUID();
-      return await guarded("claim", async () => {
-        // Expect the key absent; after a lost commit, expect what is there if it has expired.
-        let expected: string | null = null;
+      return await guarded("begin", async () => {
+        let entry = await kv.get(kvKey);
         for (let lost = 0; lost < MAX_LOST_COMMITS; lost++) {
-          const expiresAt = Date.now() + ttl * 1000;
-          const result = await kv.atomic()
-            .check({ key: kvKey, versionstamp: expected })
-            .set(kvKey, encodeClaim({ token, expiresAt }), { expireIn: ttl * 1000 })
-            .commit();
-          if (result.ok) {
-            tokens.set(key, token, expiresAt);
-            return true;
+          if (entry.versionstamp !== null) {
+            const held = decodeEntry(entry.value);
+            if (held === undefined) throw foreignValue("Deno KV", entry.value);
+            if (held.expiresAt > Date.now()) {
+              if (held.state === "done") return DONE;
+              // This begin's own commit, applied although it reported an error, or an earlier
+              // begin of this guard that failed without an answer.
+              if (held.token === token || uncertain.take(key, held.token)) return claimed(held.token);
+              return BUSY;
+            }
           }
-          const entry = await kv.get(kvKey);
-          const held = decodeClaim(entry.value);
-          if (held?.token === token) {
-            // This claim's own commit, applied although an earlier attempt reported an error.
-            tokens.set(key, token, held.expiresAt);
-            return true;
+          const expiresAt = Date.now() + seconds * 1000;
+          let result: { readonly ok: boolean };
+          try {
+            result = await kv.atomic()
+              .check({ key: kvKey, versionstamp: entry.versionstamp })
+              .set(kvKey, encodeEntry({ state: "lease", token, expiresAt }), { expireIn: seconds * 1000 })
+              .commit();
+          } catch (error) {
+            uncertain.add(key, token, expiresAt);
+            throw error;
           }
-          // Anything under the key that is not an expired claim counts as held.
-          if (entry.versionstamp !== null && !(held !== undefined && held.expiresAt <= Date.now())) return false;
-          expected = entry.versionstamp;
+          if (result.ok) return claimed(token);
+          entry = await kv.get(kvKey);
         }
         throw new SmileIdError(
           "replay_guard",
@@ -229,38 +239,62 @@ export function createKvReplayGuard(kv: KvLike, options: CreateKvReplayGuardOpti
         );
       });
     },
-    async release(key) {
-      checkKey(key);
-      const token = tokens.take(key);
-      if (token === undefined) return;
+    async finish(key, token, rememberSeconds) {
+      const seconds = wholeSeconds(key, rememberSeconds, "rememberSeconds");
+      checkToken(token);
+      uncertain.forget(key);
       const kvKey = [...prefix, key];
-      await guarded("release", async () => {
-        const entry = await kv.get(kvKey);
-        if (entry.versionstamp === null || decodeClaim(entry.value)?.token !== token) return;
-        // If the commit fails, the entry changed since the read: it is no longer this claim.
-        await kv.atomic().check({ key: kvKey, versionstamp: entry.versionstamp }).delete(kvKey).commit();
+      await guarded("finish", async () => {
+        const value = encodeEntry({ state: "done", expiresAt: Date.now() + seconds * 1000 });
+        await kv.atomic().set(kvKey, value, { expireIn: seconds * 1000 }).commit();
       });
+    },
+    async abandon(key, token) {
+      checkKey(key);
+      checkToken(token);
+      uncertain.forget(key);
+      const kvKey = [...prefix, key];
+      try {
+        await guarded("abandon", async () => {
+          const entry = await kv.get(kvKey);
+          const held = decodeEntry(entry.value);
+          if (entry.versionstamp === null || held?.state !== "lease" || held.token !== token) return;
+          // If the commit fails, the entry changed since the read: it is no longer this lease.
+          await kv.atomic().check({ key: kvKey, versionstamp: entry.versionstamp }).delete(kvKey).commit();
+        });
+      } catch (error) {
+        // The lease may still be there: this guard's next begin of the key takes it back.
+        uncertain.add(key, token);
+        throw error;
+      }
     },
   };
 }
 
+/** What a key holds: a lease with its token, or the mark that it is done; both expire. */
+type Entry =
+  | { readonly state: "lease"; readonly token: string; readonly expiresAt: number }
+  | { readonly state: "done"; readonly expiresAt: number };
+
 /**
- * A claim as stored: the JSON of `{ token, expiresAt }` as bytes. Deno KV stores a `Uint8Array`
- * as raw bytes, where any other value is V8-serialized, and a V8 serialization written by one
- * V8 version cannot always be read by an older one (npm `@deno/kv` in Node 20 fails on
- * objects Deno 2.9 wrote), so bytes keep Deno and Node instances readable to each other.
+ * An entry as stored: its JSON as bytes. Deno KV stores a `Uint8Array` as raw bytes, where any
+ * other value is V8-serialized, and a V8 serialization written by one V8 version cannot always
+ * be read by an older one (npm `@deno/kv` in Node 20 fails on objects Deno 2.9 wrote), so bytes
+ * keep Deno and Node instances readable to each other.
  */
-function encodeClaim(claim: Claim): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(claim));
+function encodeEntry(entry: Entry): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(entry));
 }
 
-/** The claim a stored value holds, or undefined for anything else. */
-function decodeClaim(value: unknown): Claim | undefined {
+/** The entry a stored value holds, or undefined for anything else. */
+function decodeEntry(value: unknown): Entry | undefined {
   if (!(value instanceof Uint8Array)) return undefined;
   try {
-    const claim = JSON.parse(new TextDecoder().decode(value)) as Partial<Claim> | null;
-    return typeof claim?.token === "string" && typeof claim.expiresAt === "number"
-      ? { token: claim.token, expiresAt: claim.expiresAt }
+    const entry = JSON.parse(new TextDecoder().decode(value)) as Partial<Record<string, unknown>> | null;
+    if (typeof entry?.expiresAt !== "number") return undefined;
+    if (entry.state === "done") return { state: "done", expiresAt: entry.expiresAt };
+    return entry.state === "lease" && typeof entry.token === "string" && entry.token !== ""
+      ? { state: "lease", token: entry.token, expiresAt: entry.expiresAt }
       : undefined;
   } catch {
     return undefined;
@@ -273,10 +307,10 @@ function decodeClaim(value: unknown): Claim | undefined {
  * A local database is one SQLite file: under concurrent writers, from other processes or other
  * handles, a commit can fail with "database is locked" (SQLITE_BUSY) before anything is written.
  * That is retried, with a short random pause, for up to {@linkcode LOCKED_RETRY_MS}. Retrying a
- * claim is safe even if a failed attempt did commit: its entry carries this claim's token,
+ * `begin` is safe even if a failed attempt did commit: its entry carries this `begin`'s token,
  * which the next attempt recognises.
  */
-async function guarded<T>(what: "claim" | "release", work: () => Promise<T>): Promise<T> {
+async function guarded<T>(what: "begin" | "finish" | "abandon", work: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + LOCKED_RETRY_MS;
   for (let attempt = 1;; attempt++) {
     try {

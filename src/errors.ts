@@ -25,14 +25,18 @@ import type { JobStatus } from "./types.ts";
  *   answer that is Smile ID's `{ code, error }` carries them as `smileCode` and `serverMessage`.
  * - `invalid_timestamp`: a callback timestamp that cannot be read as a time.
  * - `stale_timestamp` / `future_timestamp`: a callback outside the tolerance window.
- * - `replayed`: a callback already claimed in the replay guard (its signature and timestamp pair,
+ * - `replayed`: a callback already recorded in the replay guard (its signature and timestamp pair,
  *   or with `confirm` the authoritative result it reports), or being processed right now.
  * - `body_unreadable`: a callback body that could not be read: the client disconnected
  *   mid-upload, or other code had already read the `Request`'s body (`cause` says which).
- * - `replay_guard`: the replay guard's store failed in `claim` or `release` (`cause` holds its error).
+ * - `replay_guard`: the replay guard's store failed in `begin`, `finish` or `abandon`, or found a
+ *   value there it did not write (`cause` holds the store's error).
  * - `confirm_failed`: `confirm` could not get the authoritative job status (Smile ID unreachable,
  *   too slow, answering an error, or an answer that did not verify); `cause` holds the
  *   `getJobStatus` error.
+ * - `confirm_limited`: the callback handler refused to confirm a callback because its signature
+ *   pair had already made it ask Smile ID about `maxJobsPerPair` other jobs in the last 10
+ *   minutes (`retryAfterMs` says when the pair may be used again); nothing was sent.
  * - `answer_mismatch`: a job-status answer whose result names another `PartnerParams.user_id` or
  *   `job_id` than the query it answers (so also the authoritative status `confirm` fetched for a callback).
  * - `callback_failed`: the callback handler's `onCallback` threw (`cause` holds what it threw).
@@ -70,6 +74,7 @@ export type SmileIdErrorCode =
   | "body_unreadable"
   | "replay_guard"
   | "confirm_failed"
+  | "confirm_limited"
   | "answer_mismatch"
   | "callback_failed"
   | "method_not_allowed"

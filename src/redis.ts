@@ -1,16 +1,30 @@
 /**
- * A {@linkcode ReplayGuard} on Redis, shared by every instance that talks to the same Redis:
- * {@linkcode createRedisReplayGuard} takes the application's own client of the current `redis`
- * (node-redis) or `ioredis` package. This module imports neither; it needs only the one method
- * it calls.
+ * A {@linkcode ReplayGuard} on Redis (7.0 or later), shared by every instance that talks to the
+ * same Redis: {@linkcode createRedisReplayGuard} takes the application's own client of the
+ * current `redis` (node-redis) or `ioredis` package. This module imports neither; it needs only
+ * the one method it calls.
  *
- * - **claim** is one command, `SET <prefix><key> <token> NX EX <ttl>`. Redis runs each command
- *   on its own, so of any number of concurrent claims of one key, from any number of processes
- *   or machines, exactly one gets `OK`; no read comes before the write.
- * - **release** runs a compare-and-delete script (`EVAL`) that deletes the key only while it
- *   still holds the random token this guard wrote. A claim that expired and was then taken by
- *   another instance is never deleted by the first one.
- * - **ttl**: `ttlSeconds` is rounded up to whole seconds (at least 1), as `EX` requires; the key
+ * Each key holds one value: `lease:<token>` while a delivery processes it, `done` once it is
+ * processed.
+ *
+ * - **begin** is one command, `SET <prefix><key> lease:<token> NX GET EX <leaseSeconds>`: Redis
+ *   sets the key only if it is absent and answers with what was there before, so one round trip
+ *   tells all three states (nil: the lease is the caller's; `lease:…`: busy; `done`). Redis runs
+ *   each command on its own, so of any number of concurrent `begin`s of one key, from any number
+ *   of processes or machines, exactly one finds it absent. `NX` and `GET` together need Redis
+ *   7.0 or later (older servers answer with a syntax error, which rejects as `replay_guard`).
+ * - **finish** is one command, `SET <prefix><key> done EX <rememberSeconds>`.
+ * - **abandon** runs a compare-and-delete script (`EVAL`) that deletes the key only while it
+ *   still holds this lease's token, so a lease that lapsed and was taken by another instance is
+ *   never deleted. It runs only after a failure, never on the success path.
+ * - **a dropped reply**: a `begin` whose reply is lost may still have set the lease. ioredis
+ *   re-sends such a command after reconnecting; the reply is then the caller's own
+ *   `lease:<token>`, which `begin` recognises as its own. node-redis rejects the command instead;
+ *   the guard remembers the token, and its next `begin` of that key recognises the lease. (A
+ *   redelivery that reaches another instance meanwhile is answered `busy` until the lease lapses
+ *   after `leaseSeconds`.) So does an `abandon` that failed. A `finish` is a plain write,
+ *   harmless to repeat.
+ * - **expiry**: seconds are rounded up to whole seconds (at least 1), as `EX` requires; the key
  *   disappears after that, by Redis's own clock.
  *
  * Which client: one with a `call` method is taken for ioredis (`redis.call("SET", …)`);
@@ -20,13 +34,13 @@
  * other arguments first, are refused with a clear error: pass an ioredis client (its `Cluster`
  * has the same `call`) or a node-redis client of the primary.
  *
- * The client's own connection policy applies to every claim. Both clients queue commands while
- * disconnected by default, so a claim made while Redis is down waits for the reconnection; to
- * fail fast instead (the callback handler then answers 5xx and Smile ID redelivers), create the
+ * The client's own connection policy applies to every command. Both clients queue commands while
+ * disconnected by default, so a `begin` made while Redis is down waits for the reconnection; to
+ * fail fast instead (the callback handler then answers 503 and Smile ID redelivers), create the
  * node-redis client with `disableOfflineQueue: true`, or the ioredis client with
- * `enableOfflineQueue: false` or a small `maxRetriesPerRequest`. Any failure of the client
- * rejects with a {@linkcode SmileIdError} whose code is `replay_guard` and whose `cause` is the
- * client's error.
+ * `maxRetriesPerRequest: 1` (a small number: the command is re-sent after one reconnection,
+ * then rejected). Any failure of the client rejects with a {@linkcode SmileIdError} whose code
+ * is `replay_guard` and whose `cause` is the client's error.
  *
  * @example With node-redis
  * ```ts ignore
@@ -49,10 +63,10 @@
  */
 
 import { escapeText, invalidArgument, quote, SmileIdError } from "./errors.ts";
-import { checkKey, ClaimTokens, wholeSeconds } from "./_claims.ts";
-import type { ReplayGuard } from "./replay_guard.ts";
+import { BUSY, checkKey, checkToken, claimed, DONE, foreignValue, UncertainLeases, wholeSeconds } from "./_claims.ts";
+import type { ReplayGuard, ReplayKeyState } from "./replay_guard.ts";
 
-export type { ReplayGuard };
+export type { ReplayGuard, ReplayKeyState };
 
 /**
  * The part of an ioredis client (`Redis` or `Cluster`) the guard uses: `call(command, ...args)`.
@@ -98,9 +112,9 @@ export interface NodeRedisLikeClient {
  * import { assertEquals } from "@std/assert";
  * import { createRedisReplayGuard, type RedisLikeClient } from "@smile-id-kit/job-status/redis";
  *
- * // A stand-in for which every key is already taken: SET … NX answers null.
- * const taken: RedisLikeClient = { call: () => Promise.resolve(null) };
- * assertEquals(await createRedisReplayGuard(taken).claim("pair", 300), false);
+ * // A stand-in for which every key is already done: SET … NX GET answers the value there.
+ * const processed: RedisLikeClient = { call: () => Promise.resolve("done") };
+ * assertEquals(await createRedisReplayGuard(processed).begin("result:1", 300), { state: "done" });
  * ```
  */
 export type RedisLikeClient = IoRedisLikeClient | NodeRedisLikeClient;
@@ -115,14 +129,14 @@ export type RedisLikeClient = IoRedisLikeClient | NodeRedisLikeClient;
  *
  * const sent: string[][] = [];
  * const client = {
- *   sendCommand(args: string[]): Promise<string> {
+ *   sendCommand(args: string[]): Promise<string | null> {
  *     sent.push(args);
- *     return Promise.resolve("OK");
+ *     return Promise.resolve(null); // the key was absent: the lease is ours
  *   },
  * };
  * const options: CreateRedisReplayGuardOptions = { prefix: "shop-a:smile-replay:" };
- * assertEquals(await createRedisReplayGuard(client, options).claim("pair", 300), true);
- * assertEquals(sent[0]!.slice(0, 2), ["SET", "shop-a:smile-replay:pair"]);
+ * assertEquals((await createRedisReplayGuard(client, options).begin("result:1", 300)).state, "claimed");
+ * assertEquals(sent[0]!.slice(0, 2), ["SET", "shop-a:smile-replay:result:1"]);
  * ```
  */
 export interface CreateRedisReplayGuardOptions {
@@ -135,42 +149,43 @@ export interface CreateRedisReplayGuardOptions {
 }
 
 /** Deletes KEYS[1] only while it holds ARGV[1]: the compare and the delete are one atomic step. */
-const RELEASE_SCRIPT = 'if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0';
+const ABANDON_SCRIPT = 'if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0';
+const LEASE = "lease:";
+const DONE_VALUE = "done";
 
 /**
  * Creates a {@linkcode ReplayGuard} on Redis through the application's node-redis or ioredis
  * client (see the module documentation for how the two are told apart and what each command
- * does). The guard keeps, for each key it claimed, the random token it wrote, so that
- * `release` deletes only its own claim.
+ * does): one command per `begin` and per `finish`.
  *
  * @example With a tiny in-memory stand-in for an ioredis client
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import { createRedisReplayGuard, type IoRedisLikeClient } from "@smile-id-kit/job-status/redis";
  *
- * // Just enough of Redis: SET … NX EX and the compare-and-delete EVAL.
+ * // Just enough of Redis: SET … NX GET, a plain SET, and the compare-and-delete EVAL.
  * const data = new Map<string, string>();
  * const client: IoRedisLikeClient = {
  *   call(command, ...args) {
  *     if (command === "SET") {
- *       const [key, value] = args as [string, string];
- *       if (data.has(key)) return Promise.resolve(null);
- *       data.set(key, value);
- *       return Promise.resolve("OK");
+ *       const [key, value, nx] = args as [string, string, string];
+ *       const old = data.get(key) ?? null;
+ *       if (nx !== "NX" || old === null) data.set(key, value);
+ *       return Promise.resolve(nx === "NX" ? old : "OK");
  *     }
- *     const [, , key, token] = args as [string, string, string, string];
- *     const owned = data.get(key) === token;
+ *     const [, , key, value] = args as [string, string, string, string];
+ *     const owned = data.get(key) === value;
  *     if (owned) data.delete(key);
  *     return Promise.resolve(owned ? 1 : 0);
  *   },
  * };
  *
  * const guard = createRedisReplayGuard(client, { prefix: "test:" });
- * assertEquals(await guard.claim("pair", 300), true);
- * assertEquals(await guard.claim("pair", 300), false);
- * await guard.release("pair");
- * assertEquals(await guard.claim("pair", 300), true);
- * assertEquals([...data.keys()], ["test:pair"]);
+ * const first = await guard.begin("result:1", 300);
+ * assertEquals((await guard.begin("result:1", 300)).state, "busy");
+ * if (first.state === "claimed") await guard.finish("result:1", first.token, 3600);
+ * assertEquals((await guard.begin("result:1", 300)).state, "done");
+ * assertEquals([...data], [["test:result:1", "done"]]);
  * ```
  */
 export function createRedisReplayGuard(
@@ -180,27 +195,62 @@ export function createRedisReplayGuard(
   const prefix = options?.prefix ?? "smile-id:replay:";
   if (typeof prefix !== "string") throw invalidArgument("Option prefix", "a string", prefix);
   const send = commandSender(client);
-  const tokens = new ClaimTokens();
+  const uncertain = new UncertainLeases();
 
   return {
-    async claim(key, ttlSeconds) {
-      const ttl = wholeSeconds(key, ttlSeconds);
+    async begin(key, leaseSeconds): Promise<ReplayKeyState> {
+      const seconds = wholeSeconds(key, leaseSeconds, "leaseSeconds");
       const token = crypto.randomUUID();
-      const expiresAt = Date.now() + ttl * 1000;
-      const reply = await run(() => send(["SET", prefix + key, token, "NX", "EX", String(ttl)]), "claim");
-      const text = replyText(reply);
-      if (text === "OK") {
-        tokens.set(key, token, expiresAt);
-        return true;
+      let reply: unknown;
+      try {
+        reply = await send(["SET", prefix + key, LEASE + token, "NX", "GET", "EX", String(seconds)]);
+      } catch (cause) {
+        // The command may have run: remember the token, so that this guard knows the lease as its own.
+        uncertain.add(key, token, Date.now() + seconds * 1000);
+        throw failed("begin", cause);
       }
-      if (reply === null || reply === undefined) return false;
-      throw new SmileIdError("replay_guard", `Redis answered the claim with an unexpected reply: ${describe(reply)}`);
+      if (reply === null || reply === undefined) return claimed(token);
+      const text = replyText(reply);
+      if (text === DONE_VALUE) return DONE;
+      if (text?.startsWith(LEASE)) {
+        const held = text.slice(LEASE.length);
+        // Our own lease: the client re-sent the command after a dropped reply, or an earlier
+        // begin of this guard failed without an answer after Redis had run it.
+        if (held === token || uncertain.take(key, held)) return claimed(held);
+        return BUSY;
+      }
+      throw text === undefined
+        ? new SmileIdError("replay_guard", `Redis answered the begin with an unexpected reply: ${describe(reply)}`)
+        : foreignValue("Redis", text.length > 40 ? `${text.slice(0, 40)}…` : text);
     },
-    async release(key) {
+    async finish(key, token, rememberSeconds) {
+      const seconds = wholeSeconds(key, rememberSeconds, "rememberSeconds");
+      checkToken(token);
+      uncertain.forget(key);
+      let reply: unknown;
+      try {
+        reply = await send(["SET", prefix + key, DONE_VALUE, "EX", String(seconds)]);
+      } catch (cause) {
+        throw failed("finish", cause);
+      }
+      if (replyText(reply) !== "OK") {
+        throw new SmileIdError(
+          "replay_guard",
+          `Redis answered the finish with an unexpected reply: ${describe(reply)}`,
+        );
+      }
+    },
+    async abandon(key, token) {
       checkKey(key);
-      const token = tokens.take(key);
-      if (token === undefined) return;
-      await run(() => send(["EVAL", RELEASE_SCRIPT, "1", prefix + key, token]), "release");
+      checkToken(token);
+      uncertain.forget(key);
+      try {
+        await send(["EVAL", ABANDON_SCRIPT, "1", prefix + key, LEASE + token]);
+      } catch (cause) {
+        // The lease may still be there: this guard's next begin of the key takes it back.
+        uncertain.add(key, token);
+        throw failed("abandon", cause);
+      }
     },
   };
 }
@@ -235,14 +285,11 @@ function commandSender(client: RedisLikeClient): Send {
   throw invalidArgument("The Redis client", "a node-redis or ioredis client (with sendCommand or call)", client);
 }
 
-/** Runs one client call; anything it throws or rejects with becomes a `replay_guard` error. */
-async function run(call: () => Promise<unknown>, what: "claim" | "release"): Promise<unknown> {
-  try {
-    return await call();
-  } catch (cause) {
-    const reason = cause instanceof Error ? escapeText(`${cause.name}: ${cause.message}`) : "the client failed";
-    throw new SmileIdError("replay_guard", `The Redis replay guard could not ${what} a key (${reason})`, { cause });
-  }
+type Operation = "begin" | "finish" | "abandon";
+
+function failed(what: Operation, cause: unknown): SmileIdError {
+  const reason = cause instanceof Error ? escapeText(`${cause.name}: ${cause.message}`) : "the client failed";
+  return new SmileIdError("replay_guard", `The Redis replay guard could not ${what} a key (${reason})`, { cause });
 }
 
 /** A simple-string reply as text: clients may map it to a string or, with type mapping, to bytes. */

@@ -1,58 +1,99 @@
 /**
- * {@linkcode ReplayGuard}: the atomic claim a callback endpoint needs so that each callback is
- * processed once, and {@linkcode createMemoryReplayGuard}, an implementation for one process or
- * isolate. Guards on shared stores (Redis, Deno KV, a Durable Object) have their own subpath
- * exports.
+ * {@linkcode ReplayGuard}: where a callback endpoint records, in one key per result, that the
+ * result is being processed or has been, so that it runs once however many times and on
+ * however many instances it is delivered; and {@linkcode createMemoryReplayGuard}, an
+ * implementation for one process or isolate. Guards on shared stores (Redis, Deno KV, a
+ * Durable Object) have their own subpath exports.
  *
  * @module
  */
 
-import { checkClaim, ExpiringKeys } from "./_claims.ts";
+import { BUSY, checkKey, checkSeconds, checkToken, claimed, DONE, ExpiringKeys } from "./_claims.ts";
 import { clockOption, readNow } from "./_clock.ts";
 import { invalidArgument } from "./errors.ts";
 import type { Clock } from "./types.ts";
 
 /**
- * Where callback keys are claimed, so that a callback is accepted once however many times, and
- * on however many instances, it is delivered.
+ * What {@linkcode ReplayGuard.begin} found under a key: `claimed` (the caller now holds its
+ * lease, and `token` proves it), `busy` (another delivery holds a live lease) or `done` (the
+ * key was marked done and is still remembered).
  *
- * `claim` must record the key if it is absent and report whether it did, in one atomic step of
- * the store (Redis `SET key 1 NX EX ttl`, a Deno KV `atomic().check({ key, versionstamp: null })`,
- * a Durable Object, a database insert on a unique key). A store read with a `get` followed by a
- * `set` is not enough: two instances can both read "absent" before either writes, and both
- * accept the same callback.
- *
- * @example A guard on a store with an atomic "set if absent"
+ * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import type { ReplayGuard } from "@smile-id-kit/job-status";
+ * import { createMemoryReplayGuard, type ReplayKeyState } from "@smile-id-kit/job-status";
  *
- * // Stands for a shared store; `setIfAbsent` is one atomic operation there (like SET NX EX).
- * const store = new Map<string, number>();
- * const setIfAbsent = async (key: string, ttlSeconds: number) => {
- *   const expiry = store.get(key);
- *   if (expiry !== undefined && expiry > Date.now()) return false;
- *   store.set(key, Date.now() + ttlSeconds * 1000);
- *   return true;
+ * const guard = createMemoryReplayGuard();
+ * const state: ReplayKeyState = await guard.begin("result:1", 60);
+ * assertEquals(state.state, "claimed");
+ * ```
+ */
+export type ReplayKeyState =
+  | { readonly state: "claimed"; readonly token: string }
+  | { readonly state: "busy" }
+  | { readonly state: "done" };
+
+/**
+ * Where callbacks are recorded so that each result is processed once, however many times and on
+ * however many instances it is delivered. Each key has one state, kept in one entry of the
+ * store: absent, leased (a delivery is processing it; the entry holds that delivery's random
+ * token) or done.
+ *
+ * - `begin` takes the lease on an absent (or expired) key for `leaseSeconds` **in one atomic
+ *   step of the store** and answers `claimed` with the lease's token, or reports the key `busy`
+ *   or `done`. A `get` followed by a `set` is not enough: two instances can both read "absent"
+ *   before either writes, and both process the same result. A `begin` that the store runs twice
+ *   (a client library re-sending a command whose reply was lost) must recognise the lease it
+ *   finds as its own by its token, never answer `busy` or `done` for it.
+ * - `finish` marks the key done for `rememberSeconds` (a plain write: it replaces the lease).
+ * - `abandon` gives the lease up after a failure that a redelivery should retry, deleting the
+ *   key only while it still holds `token` (a lease that lapsed and was taken by another
+ *   delivery is left alone).
+ *
+ * The handler makes two calls for a first delivery (`begin`, `finish`) and one for a duplicate
+ * (`begin`); `abandon` runs only after a failure.
+ *
+ * @example A guard on a store with atomic single-key operations (a Map stands in for it here)
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import type { ReplayGuard, ReplayKeyState } from "@smile-id-kit/job-status";
+ *
+ * // Each method's body is one synchronous step: atomic, as one store command would be.
+ * const store = new Map<string, { value: string; expiresAt: number }>();
+ * const live = (key: string) => {
+ *   const entry = store.get(key);
+ *   return entry !== undefined && entry.expiresAt > Date.now() ? entry.value : undefined;
  * };
  * const guard: ReplayGuard = {
- *   claim: (key, ttlSeconds) => setIfAbsent(`smile-callback:${key}`, ttlSeconds),
- *   release: async (key) => void store.delete(`smile-callback:${key}`),
+ *   begin(key, leaseSeconds): Promise<ReplayKeyState> {
+ *     const held = live(key);
+ *     if (held === "done") return Promise.resolve({ state: "done" });
+ *     if (held !== undefined) return Promise.resolve({ state: "busy" });
+ *     const token = crypto.randomUUID();
+ *     store.set(key, { value: token, expiresAt: Date.now() + leaseSeconds * 1000 });
+ *     return Promise.resolve({ state: "claimed", token });
+ *   },
+ *   finish: async (key, _token, rememberSeconds) =>
+ *     void store.set(key, { value: "done", expiresAt: Date.now() + rememberSeconds * 1000 }),
+ *   abandon: async (key, token) => void (live(key) === token && store.delete(key)),
  * };
  *
- * assertEquals(await Promise.all([guard.claim("k", 60), guard.claim("k", 60)]), [true, false]);
- * await guard.release("k");
- * assertEquals(await guard.claim("k", 60), true);
+ * const first = await guard.begin("result:1", 60);
+ * assertEquals((await guard.begin("result:1", 60)).state, "busy");
+ * if (first.state === "claimed") await guard.finish("result:1", first.token, 3600);
+ * assertEquals((await guard.begin("result:1", 60)).state, "done");
  * ```
  */
 export interface ReplayGuard {
   /**
-   * Records `key` for `ttlSeconds` if it is absent (or expired), in one atomic step, and
-   * resolves `true` only for the caller that recorded it; `false` when it was already there.
+   * Takes the lease on `key` for `leaseSeconds` if the key is absent or expired, in one atomic
+   * step, and resolves `claimed` with its token; otherwise `busy` (a live lease) or `done`.
    */
-  claim(key: string, ttlSeconds: number): Promise<boolean>;
-  /** Forgets `key`, after a failure that should let a redelivery be processed. */
-  release(key: string): Promise<void>;
+  begin(key: string, leaseSeconds: number): Promise<ReplayKeyState>;
+  /** Marks `key` done for `rememberSeconds`, replacing the lease `token` names. */
+  finish(key: string, token: string, rememberSeconds: number): Promise<void>;
+  /** Gives up the lease on `key` if it still holds `token`, so that a redelivery can take it. */
+  abandon(key: string, token: string): Promise<void>;
 }
 
 /**
@@ -71,8 +112,8 @@ export interface ReplayGuard {
  */
 export interface CreateMemoryReplayGuardOptions {
   /**
-   * Most keys held; when full, expired keys are dropped first, then the oldest live ones
-   * (which can then be claimed again).
+   * Most keys held; when full, expired keys are dropped first, then the oldest live ones (a
+   * result whose key was dropped that way is processed again if it is delivered again).
    *
    * @default {10000}
    */
@@ -85,12 +126,16 @@ export interface CreateMemoryReplayGuardOptions {
   readonly clock?: Pick<Clock, "now">;
 }
 
+/** Stands for "done" where a token would be: tokens of this guard are decimal numbers. */
+const DONE_MARK = "done";
+
 /**
- * Creates an in-memory {@linkcode ReplayGuard}. A claim is atomic within one process or
+ * Creates an in-memory {@linkcode ReplayGuard}. Each call is atomic within one process or
  * isolate (it checks and records in one synchronous step), but the memory is not shared: a
  * delivery that reaches another instance is not caught, so several instances need a guard on a
- * shared store. An expired key can be claimed again. Each claim costs O(1): entries are dropped
- * oldest first, expired ones as they are met, live ones only while the guard is full.
+ * shared store. An expired key (lease or done) counts as absent. Each call costs O(1): entries
+ * are dropped oldest first, expired ones as they are met, live ones only while the guard is
+ * full.
  *
  * @example
  * ```ts
@@ -99,12 +144,14 @@ export interface CreateMemoryReplayGuardOptions {
  *
  * let time = 0;
  * const guard = createMemoryReplayGuard({ maxEntries: 1000, clock: { now: () => time } });
- * assertEquals(await guard.claim("pair", 300), true);
- * assertEquals(await guard.claim("pair", 300), false);
- * time += 300_000; // expired: it can be claimed again
- * assertEquals(await guard.claim("pair", 300), true);
- * await guard.release("pair");
- * assertEquals(await guard.claim("pair", 300), true);
+ * const first = await guard.begin("result:1", 300);
+ * assertEquals((await guard.begin("result:1", 300)).state, "busy");
+ * if (first.state === "claimed") await guard.abandon("result:1", first.token); // onCallback failed
+ * const second = await guard.begin("result:1", 300);
+ * if (second.state === "claimed") await guard.finish("result:1", second.token, 3600);
+ * assertEquals((await guard.begin("result:1", 300)).state, "done");
+ * time += 3600_000; // forgotten after rememberSeconds
+ * assertEquals((await guard.begin("result:1", 300)).state, "claimed");
  * ```
  */
 export function createMemoryReplayGuard(options: CreateMemoryReplayGuardOptions = {}): ReplayGuard {
@@ -114,30 +161,50 @@ export function createMemoryReplayGuard(options: CreateMemoryReplayGuardOptions 
     throw invalidArgument("Option maxEntries", "a positive integer", maxEntries);
   }
   const clock = clockOption(options.clock, false);
-  const expiries = new ExpiringKeys<undefined>();
+  const entries = new ExpiringKeys<string>();
+  let tokens = 0;
+  // Writes `key` as the newest entry. Oldest first: drop expired entries, and the oldest live
+  // ones while the guard is full; stop at the first live entry once there is room. Each entry is
+  // dropped once, so a full guard costs O(1) per write, not a walk over every key.
+  const write = (key: string, time: number, seconds: number, value: string) => {
+    entries.delete(key);
+    entries.trim(time, maxEntries);
+    entries.set(key, time + seconds * 1000, value);
+  };
+  // Every method below is synchronous up to its returned promise: nothing runs in between.
   return {
-    claim(key, ttlSeconds) {
-      // Everything below is synchronous: no other claim can run between the check and the set.
+    begin(key, leaseSeconds) {
       let time: number;
       try {
-        checkClaim(key, ttlSeconds);
+        checkSeconds(key, leaseSeconds, "leaseSeconds");
         time = readNow(clock);
       } catch (error) {
         return Promise.reject(error);
       }
-      const held = expiries.get(key);
-      if (held !== undefined && held.expiresAt > time) return Promise.resolve(false);
-      expiries.delete(key);
-      // Oldest first: drop expired entries, and the oldest live ones while the guard is full;
-      // stop at the first live entry once there is room. Each entry is dropped once, so a full
-      // guard costs O(1) per claim, not a walk over every key.
-      expiries.trim(time, maxEntries);
-      expiries.set(key, time + ttlSeconds * 1000, undefined);
-      return Promise.resolve(true);
+      const held = entries.get(key);
+      if (held !== undefined && held.expiresAt > time) return Promise.resolve(held.value === DONE_MARK ? DONE : BUSY);
+      const token = String(++tokens);
+      write(key, time, leaseSeconds, token);
+      return Promise.resolve(claimed(token));
     },
-    release(key) {
-      if (typeof key !== "string") return Promise.reject(invalidArgument("A replay key", "a string", key));
-      expiries.delete(key);
+    finish(key, token, rememberSeconds) {
+      try {
+        checkSeconds(key, rememberSeconds, "rememberSeconds");
+        checkToken(token);
+        write(key, readNow(clock), rememberSeconds, DONE_MARK);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return Promise.resolve();
+    },
+    abandon(key, token) {
+      try {
+        checkKey(key);
+        checkToken(token);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (entries.get(key)?.value === token) entries.delete(key);
       return Promise.resolve();
     },
   };

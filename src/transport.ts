@@ -33,6 +33,11 @@ import { escapeText, invalidArgument, quote, SmileIdError } from "./errors.ts";
  */
 export type FetchLike = (request: Request, init?: RequestInit) => Promise<Response>;
 
+/** The largest delay `setTimeout` waits as asked (2^31−1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The reason a long deadline's timer is stopped with once the exchange has settled. */
+const SETTLED = "settled";
+
 /** How {@linkcode send} runs one request (internal: the client's plumbing). */
 export interface SendOptions {
   /**
@@ -67,6 +72,9 @@ export async function send<T>(
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw invalidArgument("Option signal", "an AbortSignal", signal);
   }
+  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw invalidArgument("Option timeoutMs", "a positive number", timeoutMs);
+  }
   const fetchFn = options.fetch ?? globalThis.fetch;
   const target = `${request.method} ${request.url}`;
   if (signal?.aborted) {
@@ -75,13 +83,23 @@ export async function send<T>(
     });
   }
   const controller = new AbortController();
-  // std's delay chains timers, so a deadline past 2^31−1 ms does not fire at once as setTimeout's would.
-  const timer = new AbortController();
-  delay(timeoutMs, { signal: timer.signal }).then(() => {
+  const expire = () => {
     controller.abort(
       new SmileIdError("timeout", `The request ${target} timed out after ${timeoutMs} ms without a complete answer`),
     );
-  }, () => {});
+  };
+  // A plain timer, cleared when the exchange settles. Past 2^31−1 ms setTimeout would fire at
+  // once: std's delay chains timers there, stopped by aborting its signal with a reason of our
+  // own (an abort without one builds a DOMException).
+  let stopTimer: () => void;
+  if (timeoutMs <= MAX_TIMER_MS) {
+    const id = setTimeout(expire, timeoutMs);
+    stopTimer = () => clearTimeout(id);
+  } else {
+    const timer = new AbortController();
+    delay(timeoutMs, { signal: timer.signal }).then(expire, () => {});
+    stopTimer = () => timer.abort(SETTLED);
+  }
   const onAbort = () => {
     controller.abort(new SmileIdError("aborted", `The request ${target} was aborted`, { cause: signal?.reason }));
   };
@@ -115,7 +133,7 @@ export async function send<T>(
       { cause: error },
     );
   } finally {
-    timer.abort();
+    stopTimer();
     stop?.();
     signal?.removeEventListener("abort", onAbort);
   }

@@ -255,7 +255,7 @@ test("verifyCallback() checks the shape before freshness", async () => {
   );
 });
 
-// ---- the replay claim without confirm: the signature and timestamp pair ----------------------
+// ---- the replay guard without confirm: the signature and timestamp pair ---------------------
 
 test("verifyCallback() rejects a replayed signature and timestamp pair, even with another body", async () => {
   const guard = createMemoryReplayGuard();
@@ -278,7 +278,7 @@ test("verifyCallback() lets only one of two concurrent deliveries of a pair thro
   assert(rejected.reason instanceof SmileIdError && rejected.reason.code === "replayed");
 });
 
-test("verifyCallback() claims a pair only after it passed every check", async () => {
+test("verifyCallback() records a pair only after it passed every check", async () => {
   const guard = createMemoryReplayGuard();
   const body = await signedBody(result, T0);
   await assertRejectsWithCode(
@@ -292,25 +292,28 @@ test("verifyCallback() claims a pair only after it passed every check", async ()
   assertStrictEquals((await verifyCallback(signer, body, options({ replayGuard: guard }))).replayChecked, true);
 });
 
-test("verifyCallback() claims the pair once, for the rest of the tolerance window", async () => {
-  const calls: string[] = [];
-  const keys = new Set<string>();
-  const guard: ReplayGuard = {
-    claim: (key, ttl) => {
-      calls.push(`claim ${key} ${ttl}`);
-      if (keys.has(key)) return Promise.resolve(false);
-      keys.add(key);
-      return Promise.resolve(true);
+/** A memory guard that logs every call it gets. */
+function loggingGuard(calls: string[], inner: ReplayGuard = createMemoryReplayGuard()): ReplayGuard {
+  return {
+    begin: async (key, seconds) => {
+      const state = await inner.begin(key, seconds);
+      calls.push(`begin ${key} ${seconds} → ${state.state}`);
+      return state;
     },
-    release: (key) => {
-      calls.push(`release ${key}`);
-      return Promise.resolve();
-    },
+    finish: (key, token, seconds) => (calls.push(`finish ${key} ${seconds}`), inner.finish(key, token, seconds)),
+    abandon: (key, token) => (calls.push(`abandon ${key}`), inner.abandon(key, token)),
   };
+}
+
+test("verifyCallback() marks the pair done at once, for the rest of the tolerance window", async () => {
+  const calls: string[] = [];
+  const guard = loggingGuard(calls);
   const body = await signedBody(result, T0);
+  const key = await pairKeyOf(T0, body.signature as string);
   await verifyCallback(signer, body, options({ replayGuard: guard, clock: at("2024-05-01T12:01:00.000Z") }));
-  assertEquals(calls, [`claim ${await pairKeyOf(T0, body.signature as string)} 240`]);
+  assertEquals(calls, [`begin ${key} 60 → claimed`, `finish ${key} 240`]);
   await assertRejectsWithCode(() => verifyCallback(signer, body, options({ replayGuard: guard })), "replayed");
+  assertEquals(calls.at(-1), `begin ${key} 60 → done`);
   // A timestamp in the future is remembered until it has left the window too; at least 1 s.
   const ahead = await verifyCallback(signer, await signedBody(result, "2024-05-01T12:02:00.000Z"), options());
   assertStrictEquals(ahead.replayTtlSeconds, 420);
@@ -318,7 +321,7 @@ test("verifyCallback() claims the pair once, for the rest of the tolerance windo
   assertStrictEquals(edge.replayTtlSeconds, 1);
 });
 
-test("verifyCallback() with replayGuard false claims nothing and says so", async () => {
+test("verifyCallback() with replayGuard false records nothing and says so", async () => {
   const body = await signedBody(result, T0);
   const first = await verifyCallback(signer, body, options({ replayGuard: false }));
   const second = await verifyCallback(signer, body, options({ replayGuard: false }));
@@ -344,16 +347,39 @@ test("client.verifyCallback() keeps one replay guard per client", async () => {
 
 test("verifyCallback() turns a failing guard store into replay_guard, with the cause", async () => {
   const down = new Error("connection refused");
-  const guard: ReplayGuard = { claim: () => Promise.reject(down), release: () => Promise.resolve() };
+  const memory = createMemoryReplayGuard();
+  const guard: ReplayGuard = { ...memory, begin: () => Promise.reject(down) };
   const error = await assertRejectsWithCode(
     async () => verifyCallback(signer, await signedBody(result, T0), options({ replayGuard: guard })),
     "replay_guard",
-    /could not claim.*connection refused/,
+    /could not begin.*connection refused/,
   );
   assertStrictEquals(error.cause, down);
+  // A begin that answers something else than a ReplayKeyState is a failing guard too.
+  const odd: ReplayGuard = { ...memory, begin: () => Promise.resolve(true as never) };
+  await assertRejectsWithCode(
+    async () => verifyCallback(signer, await signedBody(result, T0), options({ replayGuard: odd })),
+    "replay_guard",
+  );
 });
 
-// ---- atomic claims ---------------------------------------------------------------------------
+test("verifyCallback(): a finish that fails gives the lease up, so that a redelivery is accepted", async () => {
+  const calls: string[] = [];
+  const memory = loggingGuard(calls);
+  let fail = true;
+  const guard: ReplayGuard = {
+    ...memory,
+    finish: (key, token, seconds) =>
+      fail ? Promise.reject(new Error("store gone")) : memory.finish(key, token, seconds),
+  };
+  const body = await signedBody(result, T0);
+  await assertRejectsWithCode(() => verifyCallback(signer, body, options({ replayGuard: guard })), "replay_guard");
+  assertEquals(calls.map((c) => c.split(" ")[0]), ["begin", "abandon"]);
+  fail = false;
+  assertStrictEquals((await verifyCallback(signer, body, options({ replayGuard: guard }))).replayChecked, true);
+});
+
+// ---- atomic begin ------------------------------------------------------------------------------
 
 /** Resolves once `count` callers wait on it (a gate that counts, never a timer), so that they all act at the same moment. */
 function gate(count: number): () => Promise<void> {
@@ -368,32 +394,41 @@ function gate(count: number): () => Promise<void> {
 
 /**
  * A store shared by every instance (think Redis), reached through a guard object built per
- * request; every operation first waits for a network hop that all 20 requests take together.
+ * request; every `begin` first waits for a network hop that all 20 requests take together.
  */
 function sharedStore(parallel: number) {
-  const expiries = new Map<string, number>();
+  const values = new Map<string, string>();
   const hop = gate(parallel);
+  let tokens = 0;
+  const rest = {
+    finish: (key: string) => Promise.resolve(void values.set(key, "done")),
+    abandon: (key: string, token: string) => Promise.resolve(void (values.get(key) === token && values.delete(key))),
+  };
+  const state = (held: string) => (held === "done" ? { state: "done" as const } : { state: "busy" as const });
   return {
-    /** One store operation that checks and sets (SET NX EX). */
+    /** One store operation that checks and sets (SET NX GET). */
     atomicGuard: (): ReplayGuard => ({
-      claim: async (key, ttl) => {
+      begin: async (key) => {
         await hop();
-        if (expiries.has(key)) return false;
-        expiries.set(key, ttl);
-        return true;
+        const held = values.get(key);
+        if (held !== undefined) return state(held);
+        const token = String(++tokens);
+        values.set(key, token);
+        return { state: "claimed", token };
       },
-      release: (key) => Promise.resolve(void expiries.delete(key)),
+      ...rest,
     }),
-    /** The old interface's shape: a read, a hop, then a write. */
+    /** A read, a hop, then a write: not atomic. */
     getThenSetGuard: (): ReplayGuard => ({
-      claim: async (key, ttl) => {
-        const seen = expiries.has(key);
+      begin: async (key) => {
+        const held = values.get(key);
         await hop();
-        if (seen) return false;
-        expiries.set(key, ttl);
-        return true;
+        if (held !== undefined) return state(held);
+        const token = String(++tokens);
+        values.set(key, token);
+        return { state: "claimed", token };
       },
-      release: (key) => Promise.resolve(void expiries.delete(key)),
+      ...rest,
     }),
   };
 }
@@ -410,7 +445,7 @@ test("verifyCallback() accepts exactly 1 of 20 parallel deliveries through per-r
   }
 });
 
-test("the same 20 deliveries through a get-then-set store are accepted more than once (why claim is atomic)", async () => {
+test("the same 20 deliveries through a get-then-set store are accepted more than once (why begin is atomic)", async () => {
   const body = JSON.stringify(await signedBody(result, T0));
   const store = sharedStore(20);
   const outcomes = await Promise.allSettled(
@@ -422,49 +457,67 @@ test("the same 20 deliveries through a get-then-set store are accepted more than
   assert(outcomes.filter((o) => o.status === "fulfilled").length > 1);
 });
 
-test("createMemoryReplayGuard() lets exactly one of 200 parallel claims of a key through", async () => {
+test("createMemoryReplayGuard() lets exactly one of 200 parallel begins of a key take the lease", async () => {
   const guard = createMemoryReplayGuard();
-  const claims = await Promise.all(Array.from({ length: 200 }, () => guard.claim("k", 60)));
-  assertStrictEquals(claims.filter((claimed) => claimed).length, 1);
-  assertStrictEquals(claims[0], true);
+  const states = await Promise.all(Array.from({ length: 200 }, () => guard.begin("k", 60)));
+  assertStrictEquals(states.filter((s) => s.state === "claimed").length, 1);
+  assertStrictEquals(states.filter((s) => s.state === "busy").length, 199);
+  assertStrictEquals(states[0]!.state, "claimed");
 });
 
-test("createMemoryReplayGuard() forgets keys after their TTL or a release, and keeps at most maxEntries", async () => {
+test("createMemoryReplayGuard() keeps a lease for leaseSeconds and done for rememberSeconds; abandon needs the token", async () => {
   let now = 0;
   const guard = createMemoryReplayGuard({ maxEntries: 2, clock: { now: () => now } });
-  assertStrictEquals(await guard.claim("a", 10), true);
-  assertStrictEquals(await guard.claim("a", 10), false);
+  const lease = await guard.begin("a", 10);
+  assert(lease.state === "claimed");
   now = 9_999;
-  assertStrictEquals(await guard.claim("a", 10), false);
-  now = 10_000;
-  assertStrictEquals(await guard.claim("a", 10), true, "an expired key can be claimed again");
-  await guard.release("a");
-  assertStrictEquals(await guard.claim("a", 10), true, "a released key can be claimed again");
-  await guard.claim("b", 60);
-  await guard.claim("c", 60);
-  assertStrictEquals(await guard.claim("c", 60), false);
-  assertStrictEquals(await guard.claim("b", 60), false);
-  await guard.claim("d", 60);
-  assertStrictEquals(await guard.claim("b", 60), true, "the oldest entry made way");
+  assertEquals(await guard.begin("a", 10), { state: "busy" });
+  await guard.abandon("a", "another token");
+  assertEquals(await guard.begin("a", 10), { state: "busy" }, "abandon with another token leaves the lease");
+  await guard.abandon("a", lease.token);
+  const again = await guard.begin("a", 10);
+  assert(again.state === "claimed" && again.token !== lease.token, "an abandoned lease can be taken again");
+  now = 20_000;
+  const lapsed = await guard.begin("a", 10);
+  assert(lapsed.state === "claimed", "a lapsed lease can be taken again");
+  await guard.abandon("a", again.token);
+  assertEquals(await guard.begin("a", 10), { state: "busy" }, "the late abandon of a lapsed lease deletes nothing");
+  await guard.finish("a", lapsed.token, 60);
+  assertEquals(await guard.begin("a", 10), { state: "done" });
+  await guard.abandon("a", lapsed.token);
+  assertEquals(await guard.begin("a", 10), { state: "done" }, "abandon never deletes a done key");
+  now = 80_000;
+  assertStrictEquals((await guard.begin("a", 10)).state, "claimed", "done is forgotten after rememberSeconds");
   assertThrows(() => createMemoryReplayGuard({ maxEntries: 0 }), SmileIdError);
-  await assertRejectsWithCode(() => guard.claim("", 60), "invalid_argument");
-  await assertRejectsWithCode(() => guard.claim("x", 0), "invalid_argument");
-  await assertRejectsWithCode(() => guard.claim("x", Number.NaN), "invalid_argument");
+  await assertRejectsWithCode(() => guard.begin("", 60), "invalid_argument");
+  await assertRejectsWithCode(() => guard.begin("x", 0), "invalid_argument");
+  await assertRejectsWithCode(() => guard.begin("x", Number.NaN), "invalid_argument");
+  await assertRejectsWithCode(() => guard.finish("x", "", 60), "invalid_argument");
+  await assertRejectsWithCode(() => guard.finish("x", "1", -1), "invalid_argument");
+  await assertRejectsWithCode(() => guard.abandon("x", undefined as never), "invalid_argument");
 });
 
-test("createMemoryReplayGuard() drops expired entries before live ones when full", async () => {
+test("createMemoryReplayGuard() keeps at most maxEntries, dropping expired entries before live ones", async () => {
   let now = 0;
   const guard = createMemoryReplayGuard({ maxEntries: 3, clock: { now: () => now } });
-  await guard.claim("short", 1);
-  await guard.claim("long-1", 600);
-  await guard.claim("long-2", 600);
+  const done = async (key: string, seconds: number) => {
+    const state = await guard.begin(key, 1);
+    if (state.state === "claimed") await guard.finish(key, state.token, seconds);
+  };
+  await done("short", 1);
+  await done("long-1", 600);
+  await done("long-2", 600);
   now = 5_000; // "short" has expired, the others have not
-  await guard.claim("new", 600);
-  assertStrictEquals(await guard.claim("long-1", 600), false, "a live entry is kept while an expired one can go");
-  assertStrictEquals(await guard.claim("long-2", 600), false);
-  assertStrictEquals(await guard.claim("new", 600), false);
-  await guard.claim("newer", 600);
-  assertStrictEquals(await guard.claim("long-1", 600), true, "then the oldest live entry makes way");
+  await done("new", 600);
+  assertStrictEquals(
+    (await guard.begin("long-1", 1)).state,
+    "done",
+    "a live entry is kept while an expired one can go",
+  );
+  assertStrictEquals((await guard.begin("long-2", 1)).state, "done");
+  assertStrictEquals((await guard.begin("new", 1)).state, "done");
+  await done("newer", 600);
+  assertStrictEquals((await guard.begin("long-1", 1)).state, "claimed", "then the oldest live entry makes way");
 });
 
 // ---- confirm: the truth, the comparison and the key ------------------------------------------

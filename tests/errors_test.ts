@@ -114,10 +114,10 @@ test("quote() escapes strings and describes objects and arrays by type and key n
 });
 
 test("invalidArgument() built from a wrongly placed configuration object names its keys only", () => {
-  const error = invalidArgument("Option replayGuard", "an object with claim and release methods", config);
+  const error = invalidArgument("Option replayGuard", "an object with begin, finish and abandon methods", config);
   assertStrictEquals(
     error.message,
-    "Option replayGuard must be an object with claim and release methods, got an object with keys partnerId, apiKey",
+    "Option replayGuard must be an object with begin, finish and abandon methods, got an object with keys partnerId, apiKey",
   );
 });
 
@@ -142,7 +142,7 @@ test("a configuration object in the wrong place never puts the key in a message"
       // deno-lint-ignore no-explicit-any
       () => verifyCallback(signer, "{}", { replayGuard: config as any }),
       "invalid_argument",
-      /^Option replayGuard must be false or an object with claim and release methods, got an object with keys/,
+      /^Option replayGuard must be false or an object with begin, finish and abandon methods, got an object with keys/,
     ),
     await assertRejectsWithCode(
       // deno-lint-ignore no-explicit-any
@@ -228,8 +228,9 @@ test("callback fields are shown escaped in every verifyCallback() message", asyn
   );
   assertEscaped(unreadable.message, "invalid_timestamp");
   const guard = {
-    claim: () => Promise.reject(new Error(`store down ${HOSTILE}`)),
-    release: () => Promise.resolve(),
+    begin: () => Promise.reject(new Error(`store down ${HOSTILE}`)),
+    finish: () => Promise.resolve(),
+    abandon: () => Promise.resolve(),
   };
   const failed = await assertRejectsWithCode(
     async () => verifyCallback(signer, { ResultCode: "1012", ...(await signer.sign()) }, { replayGuard: guard }),

@@ -873,7 +873,7 @@ test("one TestClock drives the fake, waitForJobStatus, verifyCallback and the ha
   const outcomes: string[] = [];
   const handler = createCallbackHandler({
     client,
-    onCallback: (callback) => void outcomes.push(callback.payload.jobId ?? ""),
+    onCallback: (callback) => void outcomes.push(callback.source === "callback" ? callback.payload.jobId ?? "" : ""),
   });
   assertStrictEquals((await fake.sendCallback("job-1", handler)).status, 200);
   assertStrictEquals((await fake.sendCallback("job-1", handler)).status, 200, "a redelivery is answered, not run");

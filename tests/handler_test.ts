@@ -1,7 +1,7 @@
 // createCallbackHandler: the HTTP answers, exactly-once processing and crash safety, with the fake
 // Smile ID as the authoritative server. Portable: runs in Deno, Node, Bun, workerd and Chromium.
 import { test } from "node:test";
-import { assert, assertEquals, assertStrictEquals, assertThrows } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertStrictEquals, assertThrows } from "@std/assert";
 import {
   classifyCallbackError,
   type ConfirmedCallback,
@@ -36,15 +36,18 @@ function setup<Confirm extends boolean = true>(extra: Partial<CreateCallbackHand
   const fake = createFakeSmileId({ partnerId, apiKey, clock });
   fake.addJob({ userId: "user-1", jobId: "job-1", jobSuccess: false, result: rejected });
   fake.addJob({ userId: "user-2", jobId: "job-2" });
-  const state = { smileDown: false, fail: 0 };
+  const state: { smileDown: boolean; fail: number; hold?: Promise<void> } = { smileDown: false, fail: 0 };
   const client = createClient({
     partnerId,
     apiKey,
     clock, // the fake's: an answer signed long before its request is refused
-    fetch: (input, init) => state.smileDown ? Promise.reject(new TypeError("network down")) : fake.fetch(input, init),
+    fetch: async (input, init) => {
+      await state.hold; // a test's gate, if it set one
+      return state.smileDown ? Promise.reject(new TypeError("network down")) : fake.fetch(input, init);
+    },
   });
   // Most tests confirm; the few with confirm: false read only what both halves of the union have.
-  const processed: ConfirmedCallback[] = [];
+  const processed: (ConfirmedCallback & { readonly source: "callback" })[] = [];
   const rejections: SmileIdError[] = [];
   const guard = createMemoryReplayGuard({ clock });
   const handler = createCallbackHandler<Confirm>({
@@ -52,7 +55,7 @@ function setup<Confirm extends boolean = true>(extra: Partial<CreateCallbackHand
     replayGuard: guard,
     clock,
     onCallback: (callback) => {
-      processed.push(callback as ConfirmedCallback);
+      processed.push(callback as ConfirmedCallback & { readonly source: "callback" });
       if (state.fail > 0) {
         state.fail--;
         throw new Error("database unavailable");
@@ -109,7 +112,17 @@ test("createCallbackHandler() types onCallback's argument by confirm", () => {
   // Compile-time checks: with confirm (the default) `status` is a JobStatus; without it, absent;
   // with a confirm known only at run time, `confirmed` tells which.
   createCallbackHandler({ client, onCallback: (callback) => callback.status.jobComplete });
-  createCallbackHandler({ client, confirm: true, onCallback: (callback) => callback.mismatches.length });
+  createCallbackHandler({
+    client,
+    confirm: true,
+    // A result found by reconcileJobs has no body: narrow on source to read what the body differed in.
+    onCallback: (callback) => callback.source === "callback" ? callback.mismatches.length : callback.jobId,
+  });
+  createCallbackHandler({
+    client,
+    // @ts-expect-error a ReconciledResult has no mismatches
+    onCallback: (callback) => callback.mismatches,
+  });
   createCallbackHandler({
     client,
     confirm: false,
@@ -272,7 +285,7 @@ test("createCallbackHandler(): after a crash while onCallback ran, the lease lap
     replayGuard: false,
     clock,
   });
-  assertStrictEquals(await guard.claim(`${verified.replayKey}:lease`, 60), true);
+  assertStrictEquals((await guard.begin(verified.replayKey, 60)).state, "claimed");
   assertStrictEquals((await post(genuine)).status, 409);
   clock.advance(60_000);
   assertEquals(await answer(await post(genuine)), [200, { ok: true, code: "processed" }]);
@@ -282,19 +295,21 @@ test("createCallbackHandler(): after a crash while onCallback ran, the lease lap
 test("createCallbackHandler(): 20 parallel deliveries through per-request handlers on one atomic store run onCallback once", async () => {
   const { fake, client } = setup();
   const genuine = JSON.stringify(await fake.buildCallback("job-1"));
-  const store = new Map<string, true>();
+  const store = new Map<string, string>();
   let waiting = 0;
   let open!: () => void;
   const together = new Promise<void>((resolve) => (open = resolve)); // opened by the 20th claim, not a timer
   const perRequestGuard = (): ReplayGuard => ({
-    claim: async (key) => {
+    begin: async (key) => {
       if (++waiting >= 20) open();
       await together; // every instance reaches the store at the same moment
-      if (store.has(key)) return false;
-      store.set(key, true);
-      return true;
+      const held = store.get(key);
+      if (held !== undefined) return { state: held === "done" ? "done" : "busy" };
+      store.set(key, "lease");
+      return { state: "claimed", token: "t" };
     },
-    release: (key) => Promise.resolve(void store.delete(key)),
+    finish: (key) => Promise.resolve(void store.set(key, "done")),
+    abandon: (key) => Promise.resolve(void store.delete(key)),
   });
   let runs = 0;
   const statuses = await Promise.all(
@@ -313,8 +328,8 @@ test("createCallbackHandler(): a failing guard store → 503 replay_guard, nothi
   const store = createMemoryReplayGuard();
   let down = true;
   const flaky: ReplayGuard = {
-    claim: (key, ttl) => down ? Promise.reject(new Error("ECONNREFUSED")) : store.claim(key, ttl),
-    release: (key) => store.release(key),
+    ...store,
+    begin: (key, seconds) => down ? Promise.reject(new Error("ECONNREFUSED")) : store.begin(key, seconds),
   };
   const { fake, post, processed, rejections } = setup({ replayGuard: flaky });
   const genuine = await fake.buildCallback("job-1");
@@ -327,15 +342,193 @@ test("createCallbackHandler(): a failing guard store → 503 replay_guard, nothi
 
 test("createCallbackHandler(): a store failure after onCallback succeeded still answers 200 and tells onRejected", async () => {
   const store = createMemoryReplayGuard();
-  let claims = 0;
-  const failsOnDone: ReplayGuard = {
-    claim: (key, ttl) => ++claims === 3 ? Promise.reject(new Error("store gone")) : store.claim(key, ttl),
-    release: (key) => store.release(key),
-  };
+  const failsOnDone: ReplayGuard = { ...store, finish: () => Promise.reject(new Error("store gone")) };
   const { fake, post, processed, rejections } = setup({ replayGuard: failsOnDone });
-  assertEquals(await answer(await post(await fake.buildCallback("job-1"))), [200, { ok: true, code: "processed" }]);
+  const genuine = await fake.buildCallback("job-1");
+  assertEquals(await answer(await post(genuine)), [200, { ok: true, code: "processed" }]);
   assertStrictEquals(processed.length, 1);
   assertEquals(rejections.map((e) => e.code), ["replay_guard"]);
+  assertMatch(rejections[0]!.message, /could not finish/);
+  // The key is not known to be done: the same bytes are not answered from memory, and the lease
+  // left behind answers 409 (retryable) until it lapses; onCallback does not run again.
+  assertEquals(await answer(await post(genuine)), [409, { ok: false, code: "replayed" }]);
+  assertStrictEquals(processed.length, 1);
+});
+
+// ---- cost: store operations, Smile ID requests, duplicates ---------------------------------------
+
+/** A guard that counts the calls it passes on to `inner`. */
+function countingGuard(inner: ReplayGuard) {
+  const counts = { begin: 0, finish: 0, abandon: 0 };
+  const guard: ReplayGuard = {
+    begin: (key, seconds) => (counts.begin++, inner.begin(key, seconds)),
+    finish: (key, token, seconds) => (counts.finish++, inner.finish(key, token, seconds)),
+    abandon: (key, token) => (counts.abandon++, inner.abandon(key, token)),
+  };
+  const total = () => counts.begin + counts.finish + counts.abandon;
+  return { guard, counts, total };
+}
+
+test("createCallbackHandler(): two guard operations for a first delivery, one for a duplicate, none for the same bytes again", async () => {
+  const counting = countingGuard(createMemoryReplayGuard());
+  const duplicates: string[] = [];
+  const { fake, post, processed, rejections, clock } = setup({
+    replayGuard: counting.guard,
+    onDuplicate: (callback, request) => void duplicates.push(`${callback.payload.jobId} ${request.method}`),
+  });
+  const genuine = await fake.buildCallback("job-1");
+  assertEquals(await answer(await post(genuine)), [200, { ok: true, code: "processed" }]);
+  assertEquals([counting.counts, fake.requests.length], [{ begin: 1, finish: 1, abandon: 0 }, 1]);
+  // Another delivery of the same result, under another pair: confirmed, then one begin says done.
+  clock.advance(1);
+  assertEquals(await answer(await post(await fake.buildCallback("job-1"))), [200, { ok: true, code: "duplicate" }]);
+  assertEquals([counting.total(), fake.requests.length], [3, 2]);
+  // The very same bytes again: answered from memory, without Smile ID or the store.
+  for (let i = 0; i < 3; i++) {
+    assertEquals(await answer(await post(genuine)), [200, { ok: true, code: "duplicate" }]);
+  }
+  assertEquals([counting.total(), fake.requests.length], [3, 2]);
+  assertStrictEquals(processed.length, 1);
+  assertEquals(duplicates, Array(4).fill("job-1 POST"), "onDuplicate sees every duplicate");
+  assertEquals(rejections, [], "duplicates are no rejections");
+});
+
+test("createCallbackHandler() remembers at most 1,000 processed bodies: older ones are checked in the guard again", async () => {
+  const counting = countingGuard(createMemoryReplayGuard({ maxEntries: 5000 }));
+  const { fake, post, clock } = setup({ confirm: false, replayGuard: counting.guard });
+  const bodies = [];
+  for (let i = 0; i < 1001; i++) {
+    clock.advance(1);
+    bodies.push(await fake.buildCallback("job-1"));
+  }
+  for (const body of bodies) assertStrictEquals((await post(body)).status, 200);
+  counting.counts.begin = 0;
+  assertEquals(await answer(await post(bodies[1000]!)), [200, { ok: true, code: "duplicate" }]);
+  assertStrictEquals(counting.counts.begin, 0, "the newest is answered from memory");
+  assertEquals(await answer(await post(bodies[0]!)), [200, { ok: true, code: "duplicate" }]);
+  assertStrictEquals(counting.counts.begin, 1, "the oldest was forgotten: the guard says it is done");
+});
+
+test("createCallbackHandler(): 20 concurrent redeliveries after processing are all answered 200, exact or not", async () => {
+  const { fake, post, processed, clock } = setup();
+  const genuine = await fake.buildCallback("job-1");
+  assertStrictEquals((await post(genuine)).status, 200);
+  const others = [];
+  for (let i = 0; i < 10; i++) {
+    clock.advance(1); // each its own pair: not the same bytes
+    others.push(await fake.buildCallback("job-1"));
+  }
+  const answers = await Promise.all(
+    [...Array(10).fill(genuine), ...others].map(async (body) => answer(await post(body))),
+  );
+  assertEquals(answers, Array(20).fill([200, { ok: true, code: "duplicate" }]));
+  assertStrictEquals(processed.length, 1);
+  assertStrictEquals(fake.requests.length, 11, "the 10 exact redeliveries asked nothing");
+});
+
+test("createCallbackHandler(): the same bytes are answered from memory only once their key is done", async () => {
+  const { fake, post, processed, state } = setup();
+  const genuine = await fake.buildCallback("job-1");
+  state.fail = 1;
+  assertStrictEquals((await post(genuine)).status, 500);
+  assertEquals(await answer(await post(genuine)), [200, { ok: true, code: "processed" }]);
+  assertStrictEquals(processed.length, 2, "the failed run was not remembered as done");
+  // A tampered body processed first is remembered as its own bytes only: the genuine bytes are
+  // confirmed and found done by their key, never answered from the tampered body's memory.
+  const { post: post2, fake: fake2, processed: processed2 } = setup();
+  const real = await fake2.buildCallback("job-2");
+  const tampered = { ...real, ResultCode: "0000" };
+  assertStrictEquals((await post2(tampered)).status, 200);
+  assertStrictEquals(fake2.requests.length, 1);
+  assertEquals(await answer(await post2(real)), [200, { ok: true, code: "duplicate" }]);
+  assertStrictEquals(fake2.requests.length, 2, "the genuine bytes were confirmed");
+  assertStrictEquals(processed2.length, 1);
+});
+
+test("createCallbackHandler(): 20 concurrent first deliveries of one callback share one request to Smile ID", async () => {
+  let inside = 0;
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  // The handler reads its clock three times per delivery before the confirm request (the memory
+  // of processed bodies, freshness, the per-pair count): Smile ID answers once all 20 have.
+  let reads = 0;
+  let allAsked!: () => void;
+  const asked = new Promise<void>((resolve) => (allAsked = resolve));
+  const testClock = createTestClock(T0);
+  const { fake, post, state } = setup({
+    clock: { now: () => (++reads === 60 && allAsked(), testClock.now()) },
+    onCallback: async () => {
+      inside++;
+      await held;
+    },
+  });
+  state.hold = asked;
+  const genuine = await fake.buildCallback("job-1");
+  // The 19 others are answered while the first one's onCallback is held; then it is let go.
+  let settled = 0;
+  let nineteen!: () => void;
+  const others = new Promise<void>((resolve) => (nineteen = resolve));
+  void others.then(release);
+  const answers = await Promise.all(Array.from({ length: 20 }, async () => {
+    const result = await answer(await post(genuine));
+    if (++settled === 19) nineteen();
+    return result;
+  }));
+  assertStrictEquals(fake.requests.length, 1, "one job_status request for the 20 deliveries");
+  assertStrictEquals(inside, 1);
+  const count = (status: number, code: string) =>
+    answers.filter(([s, body]) => s === status && body.code === code).length;
+  assertEquals([count(200, "processed"), count(409, "replayed")], [1, 19]);
+  assertEquals(await answer(await post(genuine)), [200, { ok: true, code: "duplicate" }]);
+});
+
+test("createCallbackHandler(): one old pair and 200 bodies naming made-up jobs make at most maxJobsPerPair requests", async () => {
+  const { fake, post, processed, rejections, clock } = setup();
+  const old = await fake.buildCallback("job-2");
+  clock.advance(3 * 86_400_000); // a pair seen days ago
+  const pair = { signature: old.signature, timestamp: old.timestamp };
+  const forged = (i: number) => ({ ...old, ...pair, PartnerParams: { user_id: `user-x${i}`, job_id: `made-up-${i}` } });
+  const answers = await Promise.all(Array.from({ length: 200 }, async (_, i) => (await post(forged(i))).status));
+  assert(fake.requests.length <= 8, `${fake.requests.length} requests to Smile ID`);
+  assertStrictEquals(fake.requests.length, 8);
+  assertEquals(answers.filter((s) => s !== 503), [], "made-up jobs are never processed");
+  const limited = rejections.filter((e) => e.code === "confirm_limited");
+  assertStrictEquals(limited.length, 192, "onRejected is told of each body refused without a request");
+  assertEquals(processed, []);
+  // A genuine callback afterwards (its own pair) is processed.
+  assertEquals(await answer(await post(await fake.buildCallback("job-1"))), [200, { ok: true, code: "processed" }]);
+  assertStrictEquals(processed.length, 1);
+});
+
+test("createCallbackHandler(): callbacks of more jobs than maxJobsPerPair in one millisecond are delayed, not refused", async () => {
+  const { fake, post, processed, clock } = setup({ maxJobsPerPair: 2 });
+  for (const n of [3, 4]) fake.addJob({ userId: `user-${n}`, jobId: `job-${n}` });
+  const first = await fake.buildCallback("job-1");
+  const pair = { signature: first.signature, timestamp: first.timestamp };
+  const bodies = await Promise.all(["job-1", "job-2", "job-3", "job-4"].map(async (job) => ({
+    ...(await fake.buildCallback(job)),
+    ...pair,
+  })));
+  const statuses = [];
+  for (const body of bodies) statuses.push((await post(body)).status);
+  assertEquals(statuses, [200, 200, 503, 503]);
+  const limited = await post(bodies[2]);
+  assertStrictEquals(limited.status, 503);
+  assertStrictEquals(limited.headers.get("retry-after"), "600");
+  clock.advance(10 * 60_000); // the pair's window is over: Smile ID's redeliveries are confirmed
+  for (const body of bodies) await post(body);
+  assertEquals(processed.map((c) => c.payload.jobId).sort(), ["job-1", "job-2", "job-3", "job-4"]);
+});
+
+test("createCallbackHandler(): 120-character CJK ids are processed once", async () => {
+  const { fake, post, processed } = setup();
+  const userId = "用户".repeat(60);
+  const jobId = "作业".repeat(60);
+  fake.addJob({ userId, jobId });
+  const genuine = await fake.buildCallback(jobId);
+  assertEquals(await answer(await post(genuine)), [200, { ok: true, code: "processed" }]);
+  assertEquals(await answer(await post(await fake.buildCallback(jobId))), [200, { ok: true, code: "duplicate" }]);
+  assertEquals(processed.map((c) => [c.payload.userId, c.payload.jobId, c.source]), [[userId, jobId, "callback"]]);
 });
 
 // ---- what is refused ---------------------------------------------------------------------------------
@@ -451,6 +644,10 @@ test("createCallbackHandler() refuses bad options at once", () => {
       { client, onCallback, toleranceSeconds: "300" },
       { client, onCallback, maxBodyBytes: 0 },
       { client, onCallback, replayGuard: { seen: () => {} } },
+      { client, onCallback, replayGuard: { claim: () => {}, release: () => {} } },
+      { client, onCallback, onDuplicate: "log" },
+      { client, onCallback, maxJobsPerPair: 0 },
+      { client, onCallback, maxJobsPerPair: 2.5 },
       { client, onCallback, onRejected: "log" },
       { client, onCallback, confirm: "yes" },
     ]
@@ -476,6 +673,7 @@ test("classifyCallbackError() maps every rejection to a status and says whether 
     ["callback_failed", 500, true],
     ["confirm_failed", 503, true],
     ["answer_mismatch", 503, true],
+    ["confirm_limited", 503, true],
     ["replay_guard", 503, true],
     ["invalid_argument", 500, true],
   ];

@@ -19,7 +19,8 @@ test("createCallbackHandler() answers tell a holder of one old pair which jobs e
   const processed: string[] = [];
   const handler = createCallbackHandler({
     client,
-    onCallback: (callback) => void processed.push(callback.payload.jobId!),
+    onCallback: ({ status }) =>
+      void processed.push(typeof status.result === "object" ? status.result.partnerParams?.jobId ?? "" : ""),
   });
   const post = async (body: unknown) => {
     const response = await handler(

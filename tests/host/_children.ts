@@ -15,8 +15,8 @@ export interface Child {
   next(timeoutMs?: number): Promise<Message>;
   /** Writes one line to the child's stdin. */
   send(line: string): void;
-  /** Closes stdin (the child's cue to stop), waits up to 5 s for it to exit, then kills it. */
-  stop(): Promise<number | null>;
+  /** Closes stdin (the child's cue to stop), waits up to `graceMs` (default 5 s) for it to exit, then kills it. */
+  stop(graceMs?: number): Promise<number | null>;
 }
 
 /**
@@ -159,10 +159,10 @@ export function startChild(name: string, args: readonly string[]): Child {
     send(line) {
       child.stdin!.write(`${line}\n`);
     },
-    async stop() {
+    async stop(graceMs = 5000) {
       if (exitCode === undefined) {
         child.stdin!.end();
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
         await exited;
         clearTimeout(timer);
       }

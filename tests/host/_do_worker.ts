@@ -4,11 +4,14 @@
 // with its own guard and its own callback handler, both bound to the one object class.
 //
 // Routes of an app worker:
-//   POST /op       {guard?, name?, op: "claim" | "release", key, ttl?} → {result} or {error}
-//   POST /claims   {keys, claims, reverse, startAt}: at startAt, that many concurrent claims over
+//   POST /op       {guard?, name?, op: "begin" | "finish" | "abandon", key, seconds?, token?}
+//                  → {result} or {error}
+//   POST /begins   {keys, begins, reverse, startAt}: at startAt, that many concurrent begins over
 //                  `keys` keys (in reverse key order if asked) → {wins}
 //   POST /dump     {name?} → the object's storage and alarm (through TestGuardObject)
-//   POST /broken   a claim and a release through an object that fails → {claim, release} errors
+//   POST /broken   begin, finish and abandon through an object that fails → their errors
+//   POST /check    {check}: one of the in-process checks of _guard_checks.ts, run here on the
+//                  real object → {log} or {error}
 //   GET  /count    → {count}: onCallback runs in this isolate
 //   anything else  → createCallbackHandler (confirming against env.FAKE_BASE)
 
@@ -22,6 +25,13 @@ import {
 import { SmileIdError } from "../../src/errors.ts";
 import { createCallbackHandler } from "../../src/handler.ts";
 import type { ReplayGuard } from "../../src/replay_guard.ts";
+import {
+  assertCjkOnce,
+  assertDroppedReplies,
+  assertGuardBasics,
+  assertOperationCounts,
+  assertReconcileShares,
+} from "./_guard_checks.ts";
 
 interface Env {
   readonly GUARD: DurableObjectNamespaceLike;
@@ -47,12 +57,74 @@ export class TestGuardObject extends ReplayGuardObject {
   }
 }
 
-/** An object whose claims throw and whose releases answer 503. */
+/** An object whose begins throw and whose other calls answer 503. */
 export class BrokenObject {
   fetch(request: Request): Promise<Response> {
-    if (new URL(request.url).pathname === "/claim") throw new Error("storage exploded");
+    if (new URL(request.url).pathname === "/begin") throw new Error("storage exploded");
     return Promise.resolve(new Response("overloaded", { status: 503 }));
   }
+}
+
+/**
+ * A namespace whose stubs count their requests and can lose the answer to one: the request
+ * reaches the object and runs, then the stub throws, as one whose connection dropped would.
+ */
+function faultyNamespace(namespace: DurableObjectNamespaceLike) {
+  let seen = 0;
+  let target = 0;
+  const wrapped: DurableObjectNamespaceLike = {
+    idFromName: (name) => namespace.idFromName(name),
+    get: (id) => {
+      const stub = namespace.get(id);
+      return {
+        fetch: async (input, init) => {
+          const response = await stub.fetch(input, init);
+          if (++seen === target) {
+            await response.body?.cancel();
+            throw new Error("the connection to the Durable Object dropped before its answer");
+          }
+          return response;
+        },
+      };
+    },
+  };
+  return { namespace: wrapped, seen: () => seen, dropNth: (n: number) => void (target = seen + n) };
+}
+
+async function check(name: string, env: Env): Promise<string[]> {
+  const guard = (object: string) => createDurableObjectReplayGuard(env.GUARD, { name: object });
+  switch (name) {
+    case "basics":
+      await assertGuardBasics(guard("basics"), guard("basics"));
+      return [];
+    case "counts": {
+      const counted = faultyNamespace(env.GUARD);
+      let from = 0;
+      const counter = {
+        writes: () => counted.seen() - from,
+        all: () => counted.seen() - from,
+        reset: () => void (from = counted.seen()),
+      };
+      await assertOperationCounts(createDurableObjectReplayGuard(counted.namespace, { name: "counts" }), counter);
+      return [];
+    }
+    case "cjk":
+      await assertCjkOnce(guard("cjk"));
+      return [];
+    case "reconcile":
+      await assertReconcileShares(guard("reconcile"), guard("reconcile"));
+      return [];
+    case "faults": {
+      const faulty = faultyNamespace(env.GUARD);
+      return await assertDroppedReplies({
+        guard: createDurableObjectReplayGuard(faulty.namespace, { name: "faults" }),
+        operations: faulty.seen,
+        dropNth: faulty.dropNth,
+        ready: () => Promise.resolve(),
+      });
+    }
+  }
+  throw new Error(`no check ${name}`);
 }
 
 const guards = new Map<string, ReplayGuard>();
@@ -76,33 +148,42 @@ export default {
     try {
       switch (pathname) {
         case "/op": {
-          const body = await request.json() as { guard?: string; name?: string; op: string; key: string; ttl?: number };
+          const body = await request.json() as {
+            guard?: string;
+            name?: string;
+            op: string;
+            key: string;
+            seconds?: number;
+            token?: string;
+          };
           const id = `${body.guard ?? "a"}/${body.name ?? ""}`;
           let guard = guards.get(id);
           if (guard === undefined) {
             guard = createDurableObjectReplayGuard(env.GUARD, body.name === undefined ? {} : { name: body.name });
             guards.set(id, guard);
           }
-          const result = body.op === "claim"
-            ? await guard.claim(body.key, body.ttl ?? 60)
-            : await guard.release(body.key);
+          const result = body.op === "begin"
+            ? await guard.begin(body.key, body.seconds ?? 60)
+            : body.op === "finish"
+            ? await guard.finish(body.key, body.token!, body.seconds ?? 60)
+            : await guard.abandon(body.key, body.token!);
           return Response.json({ result: result ?? null });
         }
-        case "/claims": {
-          const { keys, claims, reverse, startAt } = await request.json() as {
+        case "/begins": {
+          const { keys, begins, reverse, startAt } = await request.json() as {
             keys: number;
-            claims: number;
+            begins: number;
             reverse: boolean;
             startAt: number;
           };
           const guard = createDurableObjectReplayGuard(env.GUARD, { name: "proof" });
-          // Both isolates start at the same moment, one walking the keys up and one down, so that
-          // they meet, and contend, in the middle.
+          // Both isolates start near the same moment, one walking the keys up and one down, so
+          // that they meet, and contend, in the middle (the assertion holds however they meet).
           await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - Date.now())));
           const results = await Promise.all(
-            Array.from({ length: claims }, (_, i) => {
+            Array.from({ length: begins }, (_, i) => {
               const k = reverse ? keys - 1 - (i % keys) : i % keys;
-              return guard.claim(`proof-${k}`, 60).then((won) => [k, won] as const);
+              return guard.begin(`proof-${k}`, 60).then((state) => [k, state.state === "claimed"] as const);
             }),
           );
           const wins: Record<string, number> = {};
@@ -116,24 +197,21 @@ export default {
         }
         case "/broken": {
           const guard = createDurableObjectReplayGuard(env.BROKEN);
-          const claim = await guard.claim("pair", 60).then(() => undefined, describeError);
-          // Release needs a claim this guard holds: take one through a working object's guard
-          // shape, then point the release at the broken object.
-          const working = createDurableObjectReplayGuard({
-            idFromName: (name) => env.BROKEN.idFromName(name),
-            get: (id) => {
-              const broken = env.BROKEN.get(id);
-              return {
-                fetch: (input, init) =>
-                  new URL(input).pathname === "/claim"
-                    ? Promise.resolve(Response.json({ ok: true }))
-                    : broken.fetch(input, init),
-              };
-            },
+          return Response.json({
+            begin: await guard.begin("result:1", 60).then(() => undefined, describeError),
+            finish: await guard.finish("result:1", "token", 60).then(() => undefined, describeError),
+            abandon: await guard.abandon("result:1", "token").then(() => undefined, describeError),
           });
-          await working.claim("pair", 60);
-          const release = await working.release("pair").then(() => undefined, describeError);
-          return Response.json({ claim, release });
+        }
+        case "/check": {
+          const { check: name } = await request.json() as { check: string };
+          try {
+            return Response.json({ log: await check(name, env) });
+          } catch (error) {
+            return Response.json({
+              error: error instanceof Error ? `${error.message}\n${error.stack}` : String(error),
+            });
+          }
         }
         case "/count":
           return Response.json({ count });

@@ -6,9 +6,9 @@
 //
 // config.store: "node-redis" | "ioredis" (config.url, config.port) or "deno-kv" (config.path).
 // config.mode:
-//   "claims": prints {ready}, waits for "go" on stdin, makes config.claims concurrent claims
+//   "begins": prints {ready}, waits for "go" on stdin, makes config.begins concurrent begins
 //             spread over config.keys keys (in reverse key order with config.reverse), prints
-//             {wins: {key: number of true}}, exits.
+//             {wins: {key: number claimed}}, exits.
 //   "serve":  serves createCallbackHandler on 127.0.0.1 (confirming against config.fakeBase),
 //             prints {ready, origin}; GET /count answers {count} (onCallback runs); exits when
 //             stdin closes.
@@ -19,13 +19,13 @@ import { startFetchServer } from "./_fault_server.ts";
 
 interface Config {
   readonly store: "node-redis" | "ioredis" | "deno-kv";
-  readonly mode: "claims" | "serve";
+  readonly mode: "begins" | "serve";
   readonly url?: string;
   readonly port?: number;
   readonly path?: string;
   readonly keys?: number;
-  readonly claims?: number;
-  /** Claim the keys in reverse order, so that two processes meet, and contend, in the middle. */
+  readonly begins?: number;
+  /** Begin the keys in reverse order, so that two processes meet, and contend, in the middle. */
   readonly reverse?: boolean;
   readonly partnerId?: string;
   readonly apiKey?: string;
@@ -106,15 +106,15 @@ function stdinLines(): () => Promise<string | undefined> {
   };
 }
 
-async function claims(config: Config, store: Store, nextLine: () => Promise<string | undefined>): Promise<void> {
+async function begins(config: Config, store: Store, nextLine: () => Promise<string | undefined>): Promise<void> {
   const keys = config.keys ?? 10;
-  const total = config.claims ?? 100;
+  const total = config.begins ?? 100;
   print({ ready: true });
   if ((await nextLine()) !== "go") return;
   const results = await Promise.all(
     Array.from({ length: total }, (_, i) => {
       const key = `proof-${config.reverse ? keys - 1 - (i % keys) : i % keys}`;
-      return store.guard.claim(key, 60).then((won) => [key, won] as const);
+      return store.guard.begin(key, 60).then((state) => [key, state.state === "claimed"] as const);
     }),
   );
   const wins: Record<string, number> = {};
@@ -157,7 +157,7 @@ let store: Store | undefined;
 let failed = false;
 try {
   store = await openStore(config);
-  if (config.mode === "claims") await claims(config, store, nextLine);
+  if (config.mode === "begins") await begins(config, store, nextLine);
   else await serve(config, store, nextLine);
 } catch (error) {
   failed = true;

@@ -2,13 +2,14 @@
 // Miniflare with three workers of the same bundled script (tests/host/_do_worker.ts), each its
 // own isolate. "guard" hosts the Durable Object class; "app-a" and "app-b" are two instances
 // of an application, each with its own guard and callback handler, both bound to that class,
-// reached over real HTTP on 127.0.0.1 through their own sockets. Ends with the two-isolate
-// proofs.
+// reached over real HTTP on 127.0.0.1 through their own sockets. The in-process checks of
+// _guard_checks.ts (operation counts, lost answers, CJK ids, reconcile) run inside an app
+// isolate on the real object. Ends with the two-isolate proofs.
 
 import { test } from "node:test";
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "@std/assert";
 import { Miniflare } from "miniflare";
-import { bundleEntry, stopBundler } from "../../scripts/_conformance/bundle.ts";
+import { bundleEntry, stopBundler } from "../../scripts/conformance/bundle.ts";
 import { createDurableObjectReplayGuard, type DurableObjectNamespaceLike } from "../../src/cloudflare.ts";
 import { SmileIdError } from "../../src/errors.ts";
 import { deliverEverywhere, type ProofSmileId, startProofSmileId } from "./_guard_proof.ts";
@@ -87,9 +88,16 @@ async function post(origin: string, path: string, body: unknown): Promise<Record
 /** One guard operation in one isolate; `guard` names a guard object kept in that isolate. */
 async function op(
   origin: string,
-  body: { op: "claim" | "release"; key: string; ttl?: number; guard?: string; name?: string },
-): Promise<boolean | null> {
-  return (await post(origin, "/op", body)).result as boolean | null;
+  body: {
+    op: "begin" | "finish" | "abandon";
+    key: string;
+    seconds?: number;
+    token?: string;
+    guard?: string;
+    name?: string;
+  },
+): Promise<{ state: string; token?: string } | null> {
+  return (await post(origin, "/op", body)).result as { state: string; token?: string } | null;
 }
 
 interface Dump {
@@ -100,84 +108,129 @@ interface Dump {
 const dump = async (origin: string, name = "smile-id-replay-guard") =>
   (await post(origin, "/dump", { name })) as unknown as Dump;
 
-test("durable object: claim records the key once, across isolates; release lets it be claimed again", async () => {
+/** Runs one of the in-process checks of _guard_checks.ts inside isolate `origin`, on the real object. */
+async function check(origin: string, name: string): Promise<string[]> {
+  const answer = await post(origin, "/check", { check: name }) as { log?: string[]; error?: string };
+  if (answer.error !== undefined) throw new Error(`${name} failed in workerd: ${answer.error}`);
+  return answer.log!;
+}
+
+test("durable object: begin takes a key once, across isolates; abandon needs the token; finish makes it done", async () => {
   await withWorkerd(async ({ a, b }) => {
-    assertStrictEquals(await op(a, { op: "claim", key: "pair-1" }), true);
-    assertStrictEquals(await op(a, { op: "claim", key: "pair-1" }), false);
-    assertStrictEquals(await op(b, { op: "claim", key: "pair-1" }), false, "the other isolate sees the claim");
-    assertStrictEquals(await op(b, { op: "claim", key: "pair-2" }), true, "another key is independent");
-    await op(b, { op: "release", key: "pair-1" }); // b holds no claim of pair-1: a no-op
-    assertStrictEquals(await op(b, { op: "claim", key: "pair-1" }), false, "b's release left a's claim alone");
-    await op(a, { op: "release", key: "pair-1" });
-    assertStrictEquals(await op(b, { op: "claim", key: "pair-1" }), true, "released by its owner, claimed by b");
+    const first = await op(a, { op: "begin", key: "result:1" });
+    assertStrictEquals(first?.state, "claimed");
+    assertEquals(await op(a, { op: "begin", key: "result:1" }), { state: "busy" });
+    assertEquals(await op(b, { op: "begin", key: "result:1" }), { state: "busy" }, "the other isolate sees the lease");
+    assertStrictEquals((await op(b, { op: "begin", key: "result:2" }))?.state, "claimed", "another key is independent");
+    await op(b, { op: "abandon", key: "result:1", token: "not-the-token" });
+    assertEquals(await op(b, { op: "begin", key: "result:1" }), { state: "busy" }, "b's abandon left a's lease alone");
+    await op(a, { op: "abandon", key: "result:1", token: first!.token! });
+    const second = await op(b, { op: "begin", key: "result:1" });
+    assertStrictEquals(second?.state, "claimed", "abandoned by its owner, taken by b");
+    await op(b, { op: "finish", key: "result:1", token: second!.token!, seconds: 3600 });
+    assertEquals(await op(a, { op: "begin", key: "result:1" }), { state: "done" });
     const { entries } = await dump(a);
-    assertEquals(Object.keys(entries).filter((key) => key.startsWith("c:")).sort(), ["c:pair-1", "c:pair-2"]);
+    assertEquals(Object.keys(entries).filter((key) => key.startsWith("c:")).sort(), ["c:result:1", "c:result:2"]);
+    assertEquals((entries["c:result:1"] as { state: string }).state, "done");
+  });
+});
+
+test("durable object: the in-process guard checks pass in workerd (states, argument errors, reconcile)", async () => {
+  await withWorkerd(async ({ a }) => {
+    for (const name of ["basics", "reconcile"]) await check(a, name);
+  });
+});
+
+test("durable object: 120-character CJK ids are processed once", async () => {
+  await withWorkerd(async ({ a }) => {
+    await check(a, "cjk");
+  });
+});
+
+test("durable object: through a counting namespace, a first delivery makes 2 requests, a duplicate 1", async () => {
+  await withWorkerd(async ({ a }) => {
+    await check(a, "counts");
+  });
+});
+
+test("durable object: a stub that loses each answer in turn: never a false duplicate, never a lost result", async () => {
+  await withWorkerd(async ({ a }) => {
+    console.log((await check(a, "faults")).join("\n"));
   });
 });
 
 test("durable object: the name option picks another object", async () => {
   await withWorkerd(async ({ a }) => {
-    assertStrictEquals(await op(a, { op: "claim", key: "pair", name: "shop-a" }), true);
-    assertStrictEquals(await op(a, { op: "claim", key: "pair", name: "shop-b" }), true, "another object");
-    assertStrictEquals(await op(a, { op: "claim", key: "pair", name: "shop-a", guard: "other" }), false);
-    assertEquals(Object.keys((await dump(a, "shop-a")).entries).filter((key) => key.startsWith("c:")), ["c:pair"]);
+    assertStrictEquals((await op(a, { op: "begin", key: "k", name: "shop-a" }))?.state, "claimed");
+    assertStrictEquals((await op(a, { op: "begin", key: "k", name: "shop-b" }))?.state, "claimed", "another object");
+    assertEquals(await op(a, { op: "begin", key: "k", name: "shop-a", guard: "other" }), { state: "busy" });
+    assertEquals(Object.keys((await dump(a, "shop-a")).entries).filter((key) => key.startsWith("c:")), ["c:k"]);
     assertEquals((await dump(a)).entries, {}, "the default object holds nothing");
   });
 });
 
-test("durable object: ttl is rounded up to whole seconds; expired claims are taken again and swept by the alarm", async () => {
+test("durable object: seconds are rounded up to whole seconds; lapsed entries are taken again and swept by the alarm", async () => {
   await withWorkerd(async ({ a, b }) => {
-    assertStrictEquals(await op(a, { op: "claim", key: "short", ttl: 0.2 }), true);
+    assertStrictEquals((await op(a, { op: "begin", key: "short", seconds: 0.2 }))?.state, "claimed");
     const before = await dump(a);
-    const claim = before.entries["c:short"] as { token: string; expiresAt: number };
-    const left = claim.expiresAt - before.now;
+    const lease = before.entries["c:short"] as { token: string; expiresAt: number };
+    const left = lease.expiresAt - before.now;
     assert(left > 500 && left <= 1000, `rounded up to 1 s, expires in ${left} ms`);
-    assertStrictEquals(before.alarm, claim.expiresAt, "the alarm is set for the first expiry");
-    assertStrictEquals(await op(b, { op: "claim", key: "short", ttl: 0.2 }), false);
-    assertStrictEquals(await op(a, { op: "claim", key: "long", ttl: 2.5 }), true);
-    const long = (await dump(a)).entries["c:long"] as { expiresAt: number };
-    assert(long.expiresAt - claim.expiresAt > 1500, "2.5 s rounded up to 3 s");
-    await sleep(1100);
-    assertStrictEquals(await op(b, { op: "claim", key: "short", ttl: 1 }), true, "an expired claim is taken again");
-    // The alarm deletes claims once expired: wait for both to lapse and the alarms to run.
+    assertStrictEquals(before.alarm, lease.expiresAt, "the alarm is set for the first expiry");
+    assertStrictEquals((await op(b, { op: "begin", key: "short", seconds: 0.2 }))?.state, "busy");
+    const long = await op(a, { op: "begin", key: "long", seconds: 2.5 });
+    await op(a, { op: "finish", key: "long", token: long!.token!, seconds: 2.5 });
+    const done = (await dump(a)).entries["c:long"] as { state: string; expiresAt: number };
+    assertStrictEquals(done.state, "done");
+    assert(done.expiresAt - lease.expiresAt > 1500, "2.5 s rounded up to 3 s");
+    await sleep(1100); // the object's own clock: the 1 s lease has lapsed
+    assertStrictEquals(
+      (await op(b, { op: "begin", key: "short", seconds: 1 }))?.state,
+      "claimed",
+      "lapsed: taken again",
+    );
+    // The alarm deletes entries once expired: wait (real time, the object's alarms) for both to
+    // lapse and the alarms to run; 8 s for entries of at most 3 s.
     const deadline = Date.now() + 8000;
     let after = await dump(a);
     while (Object.keys(after.entries).length > 0 && Date.now() < deadline) {
       await sleep(250);
       after = await dump(a);
     }
-    assertEquals(after.entries, {}, "the alarm swept every expired claim and index entry");
-    for (const ttl of [0, -1]) {
-      const error = await post(a, "/op", { op: "claim", key: "bad", ttl }).catch((e) => ({ error: String(e) }));
+    assertEquals(after.entries, {}, "the alarm swept every expired entry and index entry");
+    for (const seconds of [0, -1]) {
+      const error = await post(a, "/op", { op: "begin", key: "bad", seconds }).catch((e) => ({ error: String(e) }));
       assert(JSON.stringify(error).includes("invalid_argument"), JSON.stringify(error));
     }
   });
 });
 
-test("durable object: release never deletes a claim another isolate took after expiry", async () => {
+test("durable object: abandon never deletes a lease another isolate took after the first lapsed", async () => {
   await withWorkerd(async ({ a, b }) => {
-    assertStrictEquals(await op(a, { op: "claim", key: "lapsing", ttl: 1 }), true);
-    const first = (await dump(a)).entries["c:lapsing"] as { token: string };
-    await sleep(1100);
-    assertStrictEquals(await op(b, { op: "claim", key: "lapsing", ttl: 60 }), true);
-    const second = (await dump(a)).entries["c:lapsing"] as { token: string };
-    assert(first.token !== second.token);
-    await op(a, { op: "release", key: "lapsing" }); // late: a's claim expired
-    assertEquals((await dump(a)).entries["c:lapsing"], second, "the late release deleted nothing");
-    await op(b, { op: "release", key: "lapsing" });
-    assertStrictEquals((await dump(a)).entries["c:lapsing"], undefined, "the owner's release deletes it");
+    const mine = await op(a, { op: "begin", key: "lapsing", seconds: 1 });
+    assertStrictEquals(mine?.state, "claimed");
+    await sleep(1100); // the object's own clock: the 1 s lease has lapsed
+    const theirs = await op(b, { op: "begin", key: "lapsing", seconds: 60 });
+    assertStrictEquals(theirs?.state, "claimed");
+    const held = (await dump(a)).entries["c:lapsing"];
+    await op(a, { op: "abandon", key: "lapsing", token: mine!.token! }); // late: a's lease lapsed
+    assertEquals((await dump(a)).entries["c:lapsing"], held, "the late abandon deleted nothing");
+    await op(b, { op: "abandon", key: "lapsing", token: theirs!.token! });
+    assertStrictEquals((await dump(a)).entries["c:lapsing"], undefined, "the owner's abandon deletes it");
   });
 });
 
 test("durable object: an object that fails rejects with a SmileIdError (code replay_guard)", async () => {
   await withWorkerd(async ({ a }) => {
-    const { claim, release } = await post(a, "/broken", {}) as Record<string, Record<string, unknown>>;
-    assertEquals(claim?.name, "SmileIdError");
-    assertEquals(claim?.code, "replay_guard");
-    assertEquals(claim?.causeIsError, true, `the stub's error is the cause: ${JSON.stringify(claim)}`);
-    assert(String(claim?.cause).includes("storage exploded"), JSON.stringify(claim));
-    assertEquals(release?.code, "replay_guard");
-    assertEquals(release?.status, 503);
+    const { begin, finish, abandon } = await post(a, "/broken", {}) as Record<string, Record<string, unknown>>;
+    assertEquals(begin?.name, "SmileIdError");
+    assertEquals(begin?.code, "replay_guard");
+    assertEquals(begin?.causeIsError, true, `the stub's error is the cause: ${JSON.stringify(begin)}`);
+    assert(String(begin?.cause).includes("storage exploded"), JSON.stringify(begin));
+    for (const failed of [finish, abandon]) {
+      assertEquals(failed?.code, "replay_guard");
+      assertEquals(failed?.status, 503);
+    }
   });
 });
 
@@ -193,18 +246,18 @@ test("createDurableObjectReplayGuard refuses what is not a namespace, and bad op
   assertThrows(() => createDurableObjectReplayGuard(namespace, { name: "" }), SmileIdError);
 });
 
-test("two isolates × 100 concurrent claims of 10 keys on one Durable Object: one claim of each key wins", async () => {
+test("two isolates × 100 concurrent begins of 10 keys on one Durable Object: one begin of each key is claimed", async () => {
   await withWorkerd(async ({ a, b }) => {
     const startAt = Date.now() + 300;
     const wins = await Promise.all(
       [a, b].map(async (origin, i) =>
-        (await post(origin, "/claims", { keys: 10, claims: 100, reverse: i === 1, startAt })).wins as Record<
+        (await post(origin, "/begins", { keys: 10, begins: 100, reverse: i === 1, startAt })).wins as Record<
           string,
           number
         >
       ),
     );
-    console.log(`successful claims per isolate: ${wins.map((w) => Object.values(w).reduce((sum, n) => sum + n, 0))}`);
+    console.log(`claimed begins per isolate: ${wins.map((w) => Object.values(w).reduce((sum, n) => sum + n, 0))}`);
     for (let k = 0; k < 10; k++) {
       const perIsolate = wins.map((w) => w[`proof-${k}`] ?? 0);
       assertEquals(perIsolate.reduce((sum, n) => sum + n, 0), 1, `proof-${k}: ${perIsolate}`);
@@ -212,7 +265,7 @@ test("two isolates × 100 concurrent claims of 10 keys on one Durable Object: on
   });
 });
 
-test("two isolates with their own guard and handler: 200 concurrent deliveries, onCallback runs once", async () => {
+test("two isolates with their own guard and handler: 200 concurrent deliveries, onCallback runs once, redeliveries 200", async () => {
   await withWorkerd(async ({ a, b }, smile) => {
     const result = await deliverEverywhere([a, b], smile);
     console.log(

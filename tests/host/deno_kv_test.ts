@@ -9,8 +9,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SmileIdError } from "../../src/errors.ts";
-import { createKvReplayGuard, type KvLike } from "../../src/deno_kv.ts";
-import { assertStoreFailure, claimProof, handlerProof } from "./_guard_proof.ts";
+import { createKvReplayGuard, type KvAtomicLike, type KvLike } from "../../src/deno_kv.ts";
+import {
+  assertCjkOnce,
+  assertGuardBasics,
+  assertOperationCounts,
+  assertReconcileShares,
+  assertStoreFailure,
+  type OperationCounter,
+} from "./_guard_checks.ts";
+import { beginProof, handlerProof } from "./_guard_proof.ts";
 import { sleep } from "../_helpers.ts";
 
 interface Kv extends KvLike {
@@ -48,37 +56,58 @@ async function withKv(body: (open: () => Promise<Kv>, path: string) => Promise<v
   }
 }
 
-/** A stored claim, as the guard writes it: JSON bytes of `{ token, expiresAt }`. */
-function storedClaim(value: unknown): { token: string; expiresAt: number } {
-  assertInstanceOf(value, Uint8Array, "a claim is stored as bytes");
+/** A stored entry, as the guard writes it: JSON bytes of `{ state, token?, expiresAt }`. */
+function storedEntry(value: unknown): { state: string; token?: string; expiresAt: number } {
+  assertInstanceOf(value, Uint8Array, "an entry is stored as bytes");
   return JSON.parse(new TextDecoder().decode(value));
 }
-const claimBytes = (token: string, expiresAt: number) => new TextEncoder().encode(JSON.stringify({ token, expiresAt }));
+const entryBytes = (entry: Record<string, unknown>) => new TextEncoder().encode(JSON.stringify(entry));
 
-test("deno-kv: claim records the key once; release lets it be claimed again", { skip }, async () => {
+/** A wrapper of a real Deno.Kv that counts its reads and commits (plain sets count as commits). */
+function counting(kv: Kv): { kv: KvLike; counter: OperationCounter } {
+  let reads = 0;
+  let commits = 0;
+  const counter = { writes: () => commits, all: () => reads + commits, reset: () => void (reads = commits = 0) };
+  const wrapped: KvLike = {
+    get: (key) => (reads++, kv.get(key)),
+    atomic: () => {
+      const op = kv.atomic();
+      const wrap: KvAtomicLike = {
+        check: (...checks) => (op.check(...checks), wrap),
+        set: (key, value, options) => (op.set(key, value, options), wrap),
+        delete: (key) => (op.delete(key), wrap),
+        commit: () => (commits++, op.commit()),
+      };
+      return wrap;
+    },
+  };
+  return { kv: wrapped, counter };
+}
+
+test("deno-kv: begin takes a key once, reports it busy or done; abandon needs the token", { skip }, async () => {
   await withKv(async (open) => {
     const kv = await open();
+    await assertGuardBasics(createKvReplayGuard(kv), createKvReplayGuard(await open()));
     const guard = createKvReplayGuard(kv);
-    assertStrictEquals(await guard.claim("pair-1", 300), true);
-    assertStrictEquals(await guard.claim("pair-1", 300), false);
-    assertStrictEquals(await guard.claim("pair-2", 300), true, "another key is independent");
-    const entry = await kv.get(["smile-id", "replay", "pair-1"]);
-    const value = storedClaim(entry.value);
-    assert(typeof value.token === "string" && value.token.length >= 32, "a random token is stored");
-    const left = value.expiresAt - Date.now();
+    const lease = await guard.begin("result:3", 300);
+    assert(lease.state === "claimed");
+    const leased = storedEntry((await kv.get(["smile-id", "replay", "result:3"])).value);
+    assertStrictEquals(leased.state, "lease");
+    assertStrictEquals(leased.token, lease.token);
+    const left = leased.expiresAt - Date.now();
     assert(left > 298_000 && left <= 300_000, `expiresAt is 300 s ahead, is ${left} ms`);
-    await guard.release("pair-1");
-    assertStrictEquals((await kv.get(["smile-id", "replay", "pair-1"])).versionstamp, null);
-    assertStrictEquals(await guard.claim("pair-1", 300), true);
-    await guard.release("never-claimed"); // a no-op
+    await guard.finish("result:3", lease.token, 3600);
+    const done = storedEntry((await kv.get(["smile-id", "replay", "result:3"])).value);
+    assertStrictEquals(done.state, "done");
+    assert(done.expiresAt - Date.now() > 3_598_000, "remembered for 3600 s");
   });
 });
 
-test("deno-kv: concurrent claims of one key through two handles: exactly one wins", { skip }, async () => {
+test("deno-kv: concurrent begins of one key through two handles: exactly one is claimed", { skip }, async () => {
   await withKv(async (open) => {
     const guards = [createKvReplayGuard(await open()), createKvReplayGuard(await open())];
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => guards[i % 2]!.claim("contended", 60)));
-    assertEquals(results.filter(Boolean).length, 1);
+    const states = await Promise.all(Array.from({ length: 50 }, (_, i) => guards[i % 2]!.begin("contended", 60)));
+    assertEquals(states.filter((s) => s.state === "claimed").length, 1);
   });
 });
 
@@ -87,70 +116,60 @@ test("deno-kv: the prefix option namespaces the keys", { skip }, async () => {
     const kv = await open();
     const a = createKvReplayGuard(kv, { prefix: ["shop-a"] });
     const b = createKvReplayGuard(kv, { prefix: ["shop-b"] });
-    assertStrictEquals(await a.claim("pair", 60), true);
-    assertStrictEquals(await b.claim("pair", 60), true, "other prefix, other key");
-    assert((await kv.get(["shop-a", "pair"])).versionstamp !== null);
-    assert((await kv.get(["shop-b", "pair"])).versionstamp !== null);
+    assertStrictEquals((await a.begin("result:1", 60)).state, "claimed");
+    assertStrictEquals((await b.begin("result:1", 60)).state, "claimed", "other prefix, other key");
+    assert((await kv.get(["shop-a", "result:1"])).versionstamp !== null);
+    assert((await kv.get(["shop-b", "result:1"])).versionstamp !== null);
   });
 });
 
-test("deno-kv: ttl is rounded up to whole seconds; an expired entry counts as absent even while still visible", {
+test("deno-kv: seconds are rounded up to whole seconds; an expired entry counts as absent even while still visible", {
   skip,
 }, async () => {
   await withKv(async (open) => {
     const kv = await open();
     const guard = createKvReplayGuard(kv, { prefix: [] });
-    assertStrictEquals(await guard.claim("short", 0.2), true);
-    const { expiresAt } = storedClaim((await kv.get(["short"])).value);
+    assertStrictEquals((await guard.begin("short", 0.2)).state, "claimed");
+    const { expiresAt } = storedEntry((await kv.get(["short"])).value);
     const left = expiresAt - Date.now();
     assert(left > 500 && left <= 1000, `rounded up to 1 s, expires in ${left} ms`);
-    assertStrictEquals(await guard.claim("short", 0.2), false);
-    await sleep(1100);
-    assertStrictEquals(await guard.claim("short", 1), true, "an expired claim can be taken again");
+    assertStrictEquals((await guard.begin("short", 0.2)).state, "busy");
+    await sleep(1100); // the entry's own expiresAt, 1 s ahead; the guard reads it against this clock
+    assertStrictEquals((await guard.begin("short", 1)).state, "claimed", "a lapsed lease can be taken again");
 
-    // Deno KV may keep an expired key visible for a while: a claim whose expiresAt passed is
+    // Deno KV may keep an expired key visible for a while: an entry whose expiresAt passed is
     // taken again (here written with no expireIn at all, so KV never deletes it).
-    await kv.set(["stale"], claimBytes("someone-else", Date.now() - 1));
-    assertStrictEquals(await guard.claim("stale", 60), true);
-    assertStrictEquals(await guard.claim("stale", 60), false);
+    await kv.set(["stale"], entryBytes({ state: "lease", token: "someone-else", expiresAt: Date.now() - 1 }));
+    assertStrictEquals((await guard.begin("stale", 60)).state, "claimed");
+    assertStrictEquals((await guard.begin("stale", 60)).state, "busy");
+    await kv.set(["old-done"], entryBytes({ state: "done", expiresAt: Date.now() - 1 }));
+    assertStrictEquals((await guard.begin("old-done", 60)).state, "claimed", "a forgotten done key is absent");
+    await kv.set(["live"], entryBytes({ state: "lease", token: "someone-else", expiresAt: Date.now() + 60_000 }));
+    assertStrictEquals((await guard.begin("live", 60)).state, "busy", "a live lease written by another instance holds");
 
-    // Anything else under the key is held, never overwritten.
-    await kv.set(["foreign"], "not a claim");
-    assertStrictEquals(await guard.claim("foreign", 60), false);
-    assertStrictEquals((await kv.get(["foreign"])).value, "not a claim");
-    await kv.set(["live"], claimBytes("someone-else", Date.now() + 60_000));
-    assertStrictEquals(await guard.claim("live", 60), false, "a live claim written by another instance holds");
-
-    for (const ttl of [0, -1, Number.NaN, Infinity]) {
-      const error = await assertRejects(() => guard.claim("bad-ttl", ttl), SmileIdError);
-      assertStrictEquals(error.code, "invalid_argument");
-    }
+    // Anything else under the key is refused, never overwritten.
+    await kv.set(["foreign"], "not an entry");
+    const error = await assertRejects(() => guard.begin("foreign", 60), SmileIdError);
+    assertStrictEquals(error.code, "replay_guard");
+    assertStrictEquals((await kv.get(["foreign"])).value, "not an entry");
   });
 });
 
-test("deno-kv: release never deletes a claim another instance took after expiry", { skip }, async () => {
+test("deno-kv: abandon never deletes a lease another instance took after the first lapsed", { skip }, async () => {
   await withKv(async (open) => {
     const kv = await open();
     const first = createKvReplayGuard(kv, { prefix: [] });
     const second = createKvReplayGuard(await open(), { prefix: [] });
-
-    // The key vanished (expired) before the first instance's own clock says so.
-    assertStrictEquals(await first.claim("pair", 60), true);
-    await kv.delete(["pair"]);
-    assertStrictEquals(await second.claim("pair", 60), true);
-    const secondEntry = await kv.get(["pair"]);
-    await first.release("pair"); // the token is not the first's any more
-    assertEquals(await kv.get(["pair"]), secondEntry, "the second instance's claim survived");
-    assertStrictEquals(await first.claim("pair", 60), false);
-
-    // Real expiry: the first's claim lapses, the second takes it, the first releases late.
-    assertStrictEquals(await first.claim("lapsing", 1), true);
-    await sleep(1100);
-    assertStrictEquals(await second.claim("lapsing", 60), true);
-    await first.release("lapsing");
-    assert((await kv.get(["lapsing"])).versionstamp !== null, "the late release deleted nothing");
-    await second.release("lapsing");
-    assertStrictEquals((await kv.get(["lapsing"])).versionstamp, null, "the owner's release deletes it");
+    const mine = await first.begin("result:1", 60);
+    assert(mine.state === "claimed");
+    await kv.delete(["result:1"]); // lapsed
+    const theirs = await second.begin("result:1", 60);
+    assert(theirs.state === "claimed");
+    const entry = await kv.get(["result:1"]);
+    await first.abandon("result:1", mine.token); // the token is not the first's any more
+    assertEquals(await kv.get(["result:1"]), entry, "the second instance's lease survived");
+    await second.abandon("result:1", theirs.token);
+    assertStrictEquals((await kv.get(["result:1"])).versionstamp, null, "the owner's abandon deletes it");
   });
 });
 
@@ -158,9 +177,30 @@ test("deno-kv: a store failure rejects with a SmileIdError (code replay_guard) a
   await withKv(async (open) => {
     const kv = await open();
     const guard = createKvReplayGuard(kv);
-    assertStrictEquals(await guard.claim("held", 60), true);
+    assertStrictEquals((await guard.begin("held", 60)).state, "claimed");
     kv.close();
-    await assertStoreFailure(guard, "held");
+    await assertStoreFailure(guard);
+  });
+});
+
+test("deno-kv: through a counting handle, a first delivery makes 2 commits, a duplicate 1 read", { skip }, async () => {
+  await withKv(async (open) => {
+    const { kv, counter } = counting(await open());
+    await assertOperationCounts(createKvReplayGuard(kv), counter);
+  });
+});
+
+test("deno-kv: 120-character CJK ids are processed once", { skip }, async () => {
+  await withKv(async (open) => {
+    await assertCjkOnce(createKvReplayGuard(await open()));
+  });
+});
+
+test("deno-kv: reconcileJobs and a handler on another instance run a result that arrives both ways once", {
+  skip,
+}, async () => {
+  await withKv(async (open) => {
+    await assertReconcileShares(createKvReplayGuard(await open()), createKvReplayGuard(await open()));
   });
 });
 
@@ -173,21 +213,25 @@ test("createKvReplayGuard refuses what is not a Deno.Kv, and bad options", () =>
   assertThrows(() => createKvReplayGuard(kv, { prefix: "smile" as unknown as string[] }), SmileIdError);
 });
 
-test("two Deno processes × 100 concurrent claims of 10 keys on one SQLite file: one claim of each key wins", {
+test("two Deno processes × 100 concurrent begins of 10 keys on one SQLite file: one begin of each key is claimed", {
   skip,
 }, async () => {
   await withKv(async (_open, path) => {
-    await claimProof({ store: "deno-kv", path }, { store: "deno-kv", path });
+    await beginProof({ store: "deno-kv", path }, { store: "deno-kv", path });
   });
 });
 
-test("two Deno processes with their own handle, guard and handler: 200 concurrent deliveries, onCallback runs once", {
-  skip,
-}, async () => {
-  await withKv(async (_open, path) => {
-    const result = await handlerProof({ store: "deno-kv", path }, { store: "deno-kv", path });
-    console.log(
-      `deliveries answered: ${JSON.stringify(result.statuses)}; onCallback runs per process: ${result.counts}`,
-    );
-  });
-});
+test(
+  "two Deno processes with their own handle, guard and handler: 200 concurrent deliveries, onCallback once, redeliveries 200",
+  {
+    skip,
+  },
+  async () => {
+    await withKv(async (_open, path) => {
+      const result = await handlerProof({ store: "deno-kv", path }, { store: "deno-kv", path });
+      console.log(
+        `deliveries answered: ${JSON.stringify(result.statuses)}; onCallback runs per process: ${result.counts}`,
+      );
+    });
+  },
+);

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { assert, assertEquals, assertMatch, assertStrictEquals } from "@std/assert";
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
-import { createCallbackHandler, createClient, SmileIdError, type VerifiedCallback } from "../../mod.ts";
+import { createCallbackHandler, createClient, type HandledResult, SmileIdError } from "../../mod.ts";
 import { toNodeHandler } from "../../src/node.ts";
 import { createFakeSmileId } from "../../src/testing/mod.ts";
 
@@ -16,7 +16,7 @@ function setup(maxBodyBytes = 4096) {
   const fake = createFakeSmileId({ partnerId, apiKey });
   fake.addJob({ userId: "user-1", jobId: "job-1" });
   const client = createClient({ partnerId, apiKey, fetch: fake.fetch });
-  const processed: VerifiedCallback[] = [];
+  const processed: HandledResult[] = [];
   const rejections: SmileIdError[] = [];
   let rejected: () => void = () => {};
   const nextRejection = new Promise<void>((resolve) => (rejected = resolve));
@@ -233,7 +233,7 @@ test("toNodeHandler() works as an Express-style (req, res) route, mounted or beh
     assertStrictEquals(other.status, 404);
     await other.body?.cancel();
   });
-  assertEquals(processed.map((c) => c.payload.jobId), ["job-1", "job-2"]);
+  assertEquals(processed.map((c) => c.source === "callback" ? c.payload.jobId : c.jobId), ["job-1", "job-2"]);
 });
 
 test("toNodeHandler() answers 500 when the handler throws, and refuses a non-function", async () => {

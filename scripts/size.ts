@@ -10,25 +10,30 @@
 //   8000 B for the client). Printed as met or MISSED; BENCHMARKS.md explains each gap.
 // - `budget`: what CI enforces: the size measured when the budget was last set plus about 3%,
 //   rounded up to 50 B, so that growth is a reviewed change of this file, never an accident.
+//   Issue 21 capped two rows exactly: verifyCallback and createClient at 3% over their size
+//   before it (9,364 B and 14,242 B with issues 19, 20 and 22 in), while verifySignature must not
+//   grow (1,962 B then; 1,963 B after: the same 4,596 B minified, only esbuild's names differ).
 //
 // Where the bytes go (measured with --why when these budgets were set; gzip of parts alone):
-// - verifySignature alone, 1,922 B: std's base64 decoder ~650 B (both alphabets' tables are built
+// - verifySignature alone, 1,963 B: std's base64 decoder ~650 B (both alphabets' tables are built
 //   at module load, so a bundler keeps the base64url one too) and SmileIdError ~340 B: 928 B
 //   before a line of signature.ts. The rest is the credential checks with their messages and the
 //   verification. It no longer pulls in `quote` (~500 B), std's encoder or the timestamp rules.
-// - + verifyCallback, 8,875 B: callback.ts 6.7 kB minified (the checks in order, confirm's
-//   two-sided mismatch walk, the SHA-256 result key), valibot 3.8 kB (looseObject, union,
-//   picklist and the issue machinery; any valibot schema with safeParse is ~1.2 kB gzip), the
-//   typed views (3.3 kB minified, of which the ID response, image links and receipts are 1.2 kB,
-//   +419 B gzip: 8,456 B before them), std's `delay` (0.7 kB, reached through the system clock's
-//   `sleep`, which a callback never calls) and the in-memory guard.
-// - createClient, 13,689 B (13,285 B before the ID response's views): all of the above plus
-//   response parsing (3.6 kB minified), polling (2.9 kB), the request builder, server selection
-//   and the transport. decodeImage, imageLinkExpiry and downloadImage are in neither bundle: they
-//   are only in "everything in mod.ts" (14,669 B before them and the views).
+// - + verifyCallback, 9,606 B: callback.ts (the checks in order), _compare.ts 1.8 kB minified
+//   (confirm's two-sided mismatch walk on a stack of its own, any depth; the SHA-256 replay keys;
+//   +242 B gzip for issue 21 over 9,364 B), valibot 3.8 kB (looseObject, union, picklist and
+//   the issue machinery; any valibot schema with safeParse is ~1.2 kB gzip), the typed views
+//   (3.3 kB minified, of which the ID response, image links and receipts are 1.2 kB, +419 B gzip:
+//   8,456 B before them), std's `delay` (0.7 kB, reached through the system clock's `sleep`,
+//   which a callback never calls) and the in-memory guard.
+// - createClient, 14,594 B (13,285 B before the ID response's views, 14,242 B before issue 21):
+//   all of the above plus response parsing (3.7 kB minified: the answer bound to its request by
+//   pair and time), polling (2.9 kB), the request builder, server selection and the transport.
+//   decodeImage, imageLinkExpiry and downloadImage are in neither bundle: they are only in
+//   "everything in mod.ts" (14,669 B before them and the views).
 //
 // Budgets of the rows without a target, from what each must hold:
-// - createCallbackHandler, 5,100 B (3,546 B before issue 20): the status table, the exactly-once
+// - createCallbackHandler, 5,524 B (3,546 B before issue 20, 5,501 B before issue 21): the status table, the exactly-once
 //   step on the guard (begin, finish, abandon) shared with reconcileJobs, the default in-memory
 //   guard, and the handler's bounded memories (src/_deliveries.ts, 1.1 kB minified: processed
 //   bodies, the per-pair count, shared confirms), with the body reader it now runs itself. It
@@ -36,7 +41,7 @@
 //   plus createClient.
 // - the store guards (./redis 2,426 B, ./deno-kv 2,457 B, ./cloudflare 2,869 B; +250–350 B with
 //   issue 20's three operations and the memory of unanswered leases) and the Node adapter
-//   (1,881 B): the guard's own code, SmileIdError with `quote` (~1 kB, every message of the
+//   (1,953 B: +79 B passing TRACE on to the handler, issue 21): the guard's own code, SmileIdError with `quote` (~1 kB, every message of the
 //   library uses it) and, for the guards, the shared argument checks and the O(1) expiry queue.
 // - verifyCallback (+166 B), createClient (+94 B) and mod.ts (+1,227 B, reconcileJobs and the
 //   handler's memories) grew with issue 20 as measured on top of issue 19's budgets.
@@ -68,24 +73,24 @@ export const ENTRIES: readonly Entry[] = [
     label: "verifySignature + verifyCallback",
     source: `export { verifyCallback, verifySignature } from "./mod.ts";`,
     target: 5_000,
-    budget: 9_600,
+    budget: 9_644, // issue 21: at most 3% over 9,364 B
   },
   {
     label: "createClient (the whole client)",
     source: `export { createClient } from "./mod.ts";`,
     target: 8_000,
-    budget: 14_650,
+    budget: 14_669, // issue 21: at most 3% over 14,242 B
   },
   {
     label: "createCallbackHandler",
     source: `export { createCallbackHandler } from "./mod.ts";`,
-    budget: 5_300,
+    budget: 5_700,
   },
   { label: "Redis guard (./redis)", source: `export * from "./src/redis.ts";`, budget: 2_500 },
   { label: "Deno KV guard (./deno-kv)", source: `export * from "./src/deno_kv.ts";`, budget: 2_550 },
   { label: "Durable Object guard (./cloudflare)", source: `export * from "./src/cloudflare.ts";`, budget: 3_000 },
-  { label: "Node adapter (./node)", source: `export * from "./src/node.ts";`, budget: 1_950 },
-  { label: "everything in mod.ts", source: `export * from "./mod.ts";`, budget: 18_650 },
+  { label: "Node adapter (./node)", source: `export * from "./src/node.ts";`, budget: 2_050 },
+  { label: "everything in mod.ts", source: `export * from "./mod.ts";`, budget: 19_250 },
 ];
 
 /** Sizes of one bundle, and the minified bytes of each input (valibot and std modules grouped). */

@@ -1,77 +1,127 @@
-// Comparison of a callback body with Smile ID's authoritative answer, and the replay key
-// derived from that answer: what `verifyCallback` does with `confirm`. Internal.
+// Comparison of a callback body with Smile ID's authoritative answer, and the replay keys: what
+// `verifyCallback` does with `confirm`. Internal.
+//
+// Both walks over received JSON (the comparison and the canonical form) are iterative, on an
+// explicit stack, so that no nesting depth a body under `maxBodyBytes` can reach (a million
+// levels fit in 2 MiB) ends in a `RangeError`. Neither builds an object out of received keys:
+// a `__proto__` key is compared like any other, never assigned onto a prototype.
 
 import { isJsonObject } from "./_schemas.ts";
+import { SmileIdError } from "./errors.ts";
 import type { CallbackMismatch, CallbackPayload } from "./callback.ts";
-import type { JobStatus, JsonObject, JsonValue } from "./types.ts";
+import type { JobResult, JobStatus, JsonObject, JsonValue } from "./types.ts";
 
-/** Top-level fields never compared, because they differ per request. */
-export const UNCOMPARED = ["signature", "timestamp"] as const;
+/** Top-level fields Smile ID signs afresh for every answer, compared nowhere: the pair, and receipt URLs (which embed it). */
+const SIGNED = ["signature", "timestamp", "kyc_receipt", "KYCReceipt"];
+/** Image links, as job-status answers (`image_links`) and some callbacks (`ImageLinks`) spell them. */
+const LINKS = ["image_links", "ImageLinks"];
 
-/** The part of the truth a body of this envelope claims to carry. */
-export function truthFor(payload: CallbackPayload, status: JobStatus): JsonObject {
-  if (payload.envelope === "job_status") return comparable(status.raw);
-  const truth: JsonObject = typeof status.result === "object" ? { ...status.result.raw } : {};
-  // A bare result may carry the job's history and image links beside it (the bench's bodies do).
-  for (const key of ["history", "image_links"]) {
-    const value = status.raw[key];
-    if (payload.raw[key] !== undefined && value !== undefined) truth[key] = value;
-  }
-  return comparable(truth);
+/** What {@linkcode compareWithTruth} found. */
+export interface Comparison {
+  readonly mismatches: CallbackMismatch[];
+  /**
+   * Paths not compared: `signature`, `timestamp`, the receipt URLs, and each image link whose
+   * query string (signed afresh per answer) was left out, written as its path followed by `?`.
+   */
+  readonly uncompared: string[];
 }
 
-/** A copy without the uncompared fields, image links without their query strings. */
-export function comparable(json: JsonObject): JsonObject {
-  const copy: JsonObject = {};
-  for (const key in json) {
-    if ((UNCOMPARED as readonly string[]).includes(key)) continue;
-    const value = json[key]!;
-    copy[key] = key === "image_links" ? withoutQueries(value) : value;
+/**
+ * A pair of values still to compare (`absent` on a side that lacks it), its path, and where it
+ * is: 0 at the body's top level, 1 below it, 2 inside image links.
+ */
+type Task = [body: JsonValue | typeof absent, truth: JsonValue | typeof absent, path: string, where: 0 | 1 | 2];
+const absent = Symbol();
+
+/**
+ * Compares a callback body with the part of Smile ID's answer the body claims to carry (the
+ * whole answer for a job-status-shaped body; for a bare one the result, with the job's history
+ * beside it when the body has one), field by field, both ways, depth first in the order of the
+ * body's keys then the answer's. At the top, either spelling of image links is compared with
+ * the answer's links, up to each link's query string; the pair and receipts are skipped.
+ */
+export function compareWithTruth(payload: CallbackPayload, status: JobStatus): Comparison {
+  const { raw } = status;
+  let truth = raw;
+  if (payload.envelope === "result") {
+    truth = { ...(status.result as JobResult | undefined)?.raw }; // a string result has no raw: {}
+    if (payload.raw.history !== undefined && raw.history !== undefined) truth.history = raw.history;
   }
-  return copy;
+  const links = raw.image_links ?? raw.ImageLinks ?? absent;
+  const mismatches: CallbackMismatch[] = [];
+  const uncompared = [...SIGNED];
+  const stack: Task[] = [[payload.raw, truth, "", 0]];
+  for (let task; (task = stack.pop());) {
+    const [body, other, path, where] = task;
+    const at = (key: string): string => where === 0 ? key : `${path}.${key}`;
+    if (body === absent || other === absent) mismatches.push({ path, kind: body === absent ? "missing" : "added" });
+    else if (isJsonObject(body) && isJsonObject(other)) {
+      // Pushed last first, so that they are compared in the order of the body's keys, then the answer's.
+      const top = where === 0;
+      const hasLinks = top && LINKS.some((key) => Object.hasOwn(body, key));
+      for (const key of Object.keys(other).reverse()) {
+        const skip = top && (SIGNED.includes(key) || (hasLinks && LINKS.includes(key)));
+        if (!Object.hasOwn(body, key) && !skip) stack.push([absent, other[key]!, at(key), 1]);
+      }
+      for (const key of Object.keys(body).reverse()) {
+        if (top && SIGNED.includes(key)) continue;
+        const isLinks = top && LINKS.includes(key);
+        const value = isLinks ? links : Object.hasOwn(other, key) ? other[key]! : absent;
+        stack.push([body[key]!, value, at(key), isLinks ? 2 : where || 1]);
+      }
+    } else if (Array.isArray(body) && Array.isArray(other)) {
+      for (let i = Math.max(body.length, other.length) - 1; i >= 0; i--) {
+        stack.push([i < body.length ? body[i]! : absent, i < other.length ? other[i]! : absent, at(`${i}`), where]);
+      }
+    } else if (where === 2 && typeof body === "string" && typeof other === "string") {
+      // Compared up to the query string or fragment, which S3 signs per answer (`?X-Amz-…`).
+      const bare = withoutQuery(body);
+      if (bare !== withoutQuery(other)) mismatches.push({ path, kind: "changed" });
+      else if (bare !== body || bare.length !== other.length) uncompared.push(`${path}?`);
+    } else if (body !== other) {
+      // Scalars differ, or a container meets a scalar or the other kind of container.
+      mismatches.push({ path, kind: "changed" });
+    }
+  }
+  return { mismatches, uncompared };
 }
 
-/** Image link URLs are signed per request (`?X-Amz-…`): compare them up to the query string. */
-function withoutQueries(value: JsonValue): JsonValue {
-  if (typeof value === "string") return value.replace(/[?#][\s\S]*$/, "");
-  if (Array.isArray(value)) return value.map(withoutQueries);
-  if (isJsonObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutQueries(v)]));
-  return value;
+function withoutQuery(url: string): string {
+  return url.replace(/[?#][\s\S]*$/, "");
 }
 
-/** Collects every path where `body` and `truth` differ, walking both. */
-export function compare(body: JsonValue, truth: JsonValue, path: string, out: CallbackMismatch[]): void {
-  const both = (isJsonObject(body) && isJsonObject(truth)) || (Array.isArray(body) && Array.isArray(truth));
-  if (!both) {
-    if (canonical(body) !== canonical(truth)) out.push({ path, kind: "changed" });
-    return;
-  }
-  const a = body as Record<string, JsonValue>;
-  const b = truth as Record<string, JsonValue>;
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const key of keys) {
-    const at = path ? `${path}.${key}` : key;
-    if (!Object.hasOwn(b, key)) out.push({ path: at, kind: "added" });
-    else if (!Object.hasOwn(a, key)) out.push({ path: at, kind: "missing" });
-    else compare(a[key]!, b[key]!, at, out);
-  }
-}
-
-/** `result:<user>/<job>/<sha256 of the authoritative outcome>`; ids URI-encoded so `/` cannot collide. */
-export async function resultKey(userId: string, jobId: string, status: JobStatus): Promise<string> {
+/**
+ * `result:<64 hex>`: SHA-256 over the canonical JSON of `[userId, jobId, outcome]`, where the
+ * outcome is the authoritative answer's `job_complete`, `job_success`, `code` and `result`. Every
+ * delivery reporting the same result has the same key, whatever its body says; its length is
+ * fixed, whatever the ids' length.
+ */
+export function resultKey(userId: string, jobId: string, status: JobStatus): Promise<string> {
   const { job_complete, job_success, code, result } = status.raw;
-  const outcome = canonical({ job_complete, job_success, code, result } as JsonObject);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(outcome)));
-  const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
-  return `result:${encodeURIComponent(userId)}/${encodeURIComponent(jobId)}/${hex}`;
+  return key("result", [userId, jobId, { job_complete, job_success, code, result } as JsonObject]);
 }
 
-/** JSON with object keys sorted at every level, absent (`undefined`) members left out. */
-function canonical(value: JsonValue | undefined): string {
-  if (Array.isArray(value)) return `[${value.map((item) => canonical(item ?? null)).join(",")}]`;
-  if (isJsonObject(value)) {
-    const members = Object.keys(value).sort().filter((key) => value[key] !== undefined);
-    return `{${members.map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`).join(",")}}`;
+/** `pair:<64 hex>`: SHA-256 over the canonical JSON of `[timestamp, signature]`. */
+export function pairKey(timestamp: string, signature: string): Promise<string> {
+  return key("pair", [timestamp, signature]);
+}
+
+/**
+ * `<kind>:` and the SHA-256, in hex, of `value` as canonical JSON: object keys sorted at every
+ * level, absent (`undefined`) members left out. JSON.stringify recurses: a value nested deeper
+ * than the runtime's stack allows (thousands of levels, only in a made-up answer) is a `schema`
+ * rejection, not a `RangeError`.
+ */
+async function key(kind: string, value: JsonValue[]): Promise<string> {
+  let text: string;
+  try {
+    text = JSON.stringify(
+      value,
+      (_, item) => isJsonObject(item) ? Object.fromEntries(Object.keys(item).sort().map((k) => [k, item[k]])) : item,
+    );
+  } catch {
+    throw new SmileIdError("schema", "Smile ID's job status is nested too deeply");
   }
-  return JSON.stringify(value ?? null);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return `${kind}:${Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
 }

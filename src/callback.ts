@@ -13,11 +13,12 @@
  */
 
 import { bytesToText, parseJsonObject, readText } from "./_body.ts";
-import { comparable, compare, resultKey, truthFor, UNCOMPARED } from "./_compare.ts";
+import { compareWithTruth, pairKey, resultKey } from "./_compare.ts";
 import { clockOption, readNow } from "./_clock.ts";
+import { ownPairs } from "./_own_pairs.ts";
 import { jobStatusSchema, toJobResult, toJobStatus, validate } from "./_schemas.ts";
 import { parseTimestamp } from "./_time.ts";
-import { escapeText, invalidArgument, quote, SmileIdError } from "./errors.ts";
+import { escapeText, invalidArgument, quote, SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
 import type { JobStatusReader } from "./poll.ts";
 import { createMemoryReplayGuard, type ReplayGuard, type ReplayKeyState } from "./replay_guard.ts";
 import type { Signer } from "./signature.ts";
@@ -187,9 +188,10 @@ export interface UnconfirmedCallback {
   /** `false`: the authoritative status was not fetched. */
   readonly confirmed: false;
   /**
-   * The key this callback is claimed under. Without `confirm`: `pair:<timestamp> <signature>`.
-   * With `confirm`: `result:<user_id>/<job_id>/<sha256>`, derived from the authoritative
-   * answer only (its `job_complete`, `job_success`, `code` and `result`), so that every
+   * The key this callback is claimed under, 71 or 72 characters whatever the ids' length.
+   * Without `confirm`: `pair:<64 hex>`, the SHA-256 of the timestamp and signature pair. With
+   * `confirm`: `result:<64 hex>`, the SHA-256 of the user id, the job id and the authoritative
+   * answer's outcome (its `job_complete`, `job_success`, `code` and `result`), so that every
    * delivery reporting the same result has the same key whatever its body says.
    */
   readonly replayKey: string;
@@ -227,7 +229,12 @@ export interface ConfirmedCallback extends Omit<UnconfirmedCallback, "confirmed"
   readonly status: JobStatus;
   /** Every field where the body differs from `status`; empty when all agree. */
   readonly mismatches: readonly CallbackMismatch[];
-  /** Top-level fields not compared, because they differ per request: `signature`, `timestamp`. */
+  /**
+   * What is never compared, because Smile ID signs it afresh for every answer: `signature`,
+   * `timestamp`, the receipt URL (`kyc_receipt`, `KYCReceipt`), and
+   * the query string of each image link that has one, written as the link's path followed by `?`
+   * (`"ImageLinks.selfie_image?"`): the link itself is compared up to its query.
+   */
   readonly uncompared: readonly string[];
 }
 
@@ -247,7 +254,7 @@ export interface ConfirmedCallback extends Omit<UnconfirmedCallback, "confirmed"
  *   return typeof result === "object" ? result.resultCode : undefined;
  * }
  * const payload = { envelope: "result", result: undefined, jobStatus: undefined, userId: "u", jobId: "j", timestamp: "t", signature: "s", raw: {} } as const;
- * assertEquals(resultCode({ payload, fresh: true, replayChecked: true, confirmed: false, replayKey: "pair:t s", replayTtlSeconds: 300 }), undefined);
+ * assertEquals(resultCode({ payload, fresh: true, replayChecked: true, confirmed: false, replayKey: "pair:…", replayTtlSeconds: 300 }), undefined);
  * ```
  */
 export type VerifiedCallback = UnconfirmedCallback | ConfirmedCallback;
@@ -293,22 +300,26 @@ export function callbackSettings(options: VerifyCallbackOptions): CallbackSettin
  *    body that breaks off or was already read is `body_unreadable`;
  * 2. a JSON object (`unexpected_response`);
  * 3. string `signature` and `timestamp` present (`missing_signature`);
- * 4. the signature matches the timestamp for the partner (`signature_mismatch`);
+ * 4. the signature matches the timestamp for the partner, and is not the pair of one of the
+ *    latest 10,000 requests of the client whose signer or reader this is (`signature_mismatch`:
+ *    anyone who saw the request can copy its pair);
  * 5. the body has the documented shape, a bare result object or a job-status-shaped body
  *    (`schema`; the error names fields and expected types, never the values received);
  * 6. the timestamp reads as a time (`invalid_timestamp`) within `toleranceSeconds` of now
  *    (`stale_timestamp`, `future_timestamp`); with `confirm` none of these rejects: the result
  *    is `fresh: false` instead;
  * 7. with `confirm: true`, the authoritative status is fetched through `reader` (with history
- *    and image links when the body has them; `confirm_failed` when that fails) and must name
- *    the body's user and job (`answer_mismatch`); the body is compared with it field by field,
- *    both ways, nested objects and arrays included, into `mismatches`; image link URLs are
- *    compared without their query string, which Smile ID signs afresh for every answer;
+ *    and image links when the body has them, spelled `image_links` or `ImageLinks`;
+ *    `confirm_failed` when that fails) and must name the body's user and job
+ *    (`answer_mismatch`); the body is compared with it field by field, both ways, nested objects
+ *    and arrays included, at any depth, into `mismatches`; `ImageLinks` is compared with the
+ *    answer's `image_links`, link URLs without their query string, and receipt URLs not at all,
+ *    since Smile ID signs those afresh for every answer (both are listed in `uncompared`);
  * 8. the replay key is recorded in `replayGuard`, `begin` then `finish` (`replayed` when the
  *    key is already done or leased, `replay_guard` when the store fails).
  *
- * Without `confirm` the replay key is the signature and timestamp pair, remembered for the rest
- * of the freshness window. With `confirm` it is derived from the authoritative answer and
+ * Without `confirm` the replay key is derived from the signature and timestamp pair, remembered
+ * for the rest of the freshness window. With `confirm` it is derived from the authoritative answer and
  * remembered for `rememberSeconds`: a forged body under a genuine pair is processed as what
  * Smile ID says, and the genuine delivery of the same result is then a duplicate, never lost.
  * Callback bodies carry personal data, so no error includes them. The result is a
@@ -331,7 +342,7 @@ export function callbackSettings(options: VerifyCallbackOptions): CallbackSettin
  *
  * const callback = await verifyCallback(signer, request);
  * assertEquals([callback.payload.jobId, callback.fresh, callback.replayChecked], ["job-1", true, true]);
- * assertEquals(callback.replayKey, `pair:${body.timestamp} ${body.signature}`);
+ * assertEquals(callback.replayKey.length, "pair:".length + 64); // a SHA-256 of the pair
  * ```
  *
  * @example Confirm a forged body against Smile ID (here the fake from `./testing`)
@@ -408,6 +419,14 @@ export async function verifyCallback(
     );
   }
 
+  // A pair one of the client's own requests carried, which anyone who saw the request can copy.
+  if (ownPairs.get(signer)?.has(timestamp) || ownPairs.get(reader!)?.has(timestamp)) {
+    throw new SmileIdError(
+      "signature_mismatch",
+      "The callback carries the pair of a request this client sent, which anyone who saw the request can copy",
+    );
+  }
+
   // 5: shape.
   const payload = toPayload(json, timestamp, signature);
 
@@ -449,8 +468,7 @@ export async function verifyCallback(
     }
     const asked = (options as InternalVerifyOptions)[beforeConfirm]?.(payload) ?? reader!;
     const status = await confirmStatus(asked, payload, signal);
-    const mismatches: CallbackMismatch[] = [];
-    compare(comparable(json), truthFor(payload, status), "", mismatches);
+    const { mismatches, uncompared } = compareWithTruth(payload, status);
     outcome = {
       payload,
       fresh,
@@ -458,7 +476,7 @@ export async function verifyCallback(
       confirmed: true,
       status,
       mismatches,
-      uncompared: [...UNCOMPARED],
+      uncompared,
       replayKey: await resultKey(userId, jobId, status),
       replayTtlSeconds: rememberSeconds,
     };
@@ -468,7 +486,7 @@ export async function verifyCallback(
       fresh,
       replayChecked: false,
       confirmed: false,
-      replayKey: `pair:${timestamp} ${signature}`,
+      replayKey: await pairKey(timestamp, signature),
       replayTtlSeconds: pairTtl,
     };
   }
@@ -628,7 +646,8 @@ async function confirmStatus(
         userId,
         jobId,
         includeHistory: payload.raw.history !== undefined,
-        includeImageLinks: payload.raw.image_links !== undefined,
+        // Job-status answers spell it image_links; some callbacks carry ImageLinks.
+        includeImageLinks: (payload.raw.image_links ?? payload.raw.ImageLinks) !== undefined,
       },
       signal ? { signal } : undefined,
     );
@@ -641,12 +660,13 @@ async function confirmStatus(
       `The callback could not be confirmed with Smile ID: ${
         cause ? `${cause.code}: ${cause.message}` : "the job status reader failed"
       }`,
+      // An absent detail is `undefined` either way.
       {
         cause: error,
-        ...(cause?.status === undefined ? {} : { status: cause.status }),
-        ...(cause?.smileCode === undefined ? {} : { smileCode: cause.smileCode }),
-        ...(cause?.retryAfterMs === undefined ? {} : { retryAfterMs: cause.retryAfterMs }),
-      },
+        status: cause?.status,
+        smileCode: cause?.smileCode,
+        retryAfterMs: cause?.retryAfterMs,
+      } as SmileIdErrorDetails,
     );
   }
   const params = typeof status.result === "object" ? status.result.partnerParams : undefined;

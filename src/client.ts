@@ -15,8 +15,9 @@ import {
 import { invalidArgument, positiveOption, quote, SmileIdError } from "./errors.ts";
 import { waitForJobStatus, type WaitForJobStatusOptions } from "./poll.ts";
 import { buildJobStatusRequest, type JobStatusQuery, readQuery } from "./request.ts";
-import { DEFAULT_MAX_RESPONSE_BYTES, isEchoedPair, parseJobStatusResponse } from "./response.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES, parseJobStatusResponse, skewOption } from "./response.ts";
 import { createMemoryReplayGuard } from "./replay_guard.ts";
+import { ownPairs, rememberPair } from "./_own_pairs.ts";
 import { resolveServer, type ServerInput } from "./server.ts";
 import { createSigner, type Signer, type SignerCredentials } from "./signature.ts";
 import { type FetchLike, send } from "./transport.ts";
@@ -70,6 +71,15 @@ export interface ClientConfig extends SignerCredentials {
    * @default the system clock (`Date.now` and a timer)
    */
   readonly clock?: Clock;
+  /**
+   * How much earlier than its request an answer may be signed, in seconds (a server clock
+   * behind yours); an older one is refused with `signature_mismatch`, since its pair may be
+   * copied from any older message, and so is one whose timestamp is not a readable time.
+   * `false` turns the check off; see `parseJobStatusResponse`.
+   *
+   * @default {300}
+   */
+  readonly answerSkewSeconds?: number | false;
 }
 
 /**
@@ -122,12 +132,12 @@ export interface SmileIdClient {
   readonly clock: Clock;
   /**
    * Asks for a job's status once: signs afresh, sends, verifies the answer's signature, binds
-   * the answer to this request (not the request's own pair echoed back, no result for another
-   * user or job, no redirect followed; see `parseJobStatusResponse`) and validates it. Polling
-   * and a callback's `confirm` go through here, so they get the same checks. Requests are
-   * signed 1 ms in the past; when an answer carries the request's own pair anyway, the query is
-   * sent once more with a later timestamp (within the same deadline), and an answer that
-   * echoes that one too is refused with `signature_mismatch`.
+   * the answer to this request (not the pair of this or any of the client's latest 10,000
+   * requests, not signed more than `answerSkewSeconds` before the request, no result for
+   * another user or job, no redirect followed; see `parseJobStatusResponse`) and validates it.
+   * Polling and a callback's `confirm` go through here, so they get the same checks. Requests
+   * are signed at the clock's time as `2024-01-01T00:00:00.000+00:00`, a form Smile ID accepts
+   * and never signs its own answers with, so a genuine answer never carries a request's pair.
    */
   getJobStatus(query: JobStatusQuery, options?: GetJobStatusOptions): Promise<JobStatus>;
   /**
@@ -139,8 +149,10 @@ export interface SmileIdClient {
    * Verifies a callback with this client's key, see `verifyCallback`. By default it claims the
    * callback in one in-memory replay guard per client (create the client once, not per
    * request), and `confirm: true` asks this client for the authoritative status. For an HTTP
-   * endpoint, `createCallbackHandler` does all of it, exactly once. With `confirm: true`
-   * written literally, the result is typed `ConfirmedCallback`.
+   * endpoint, `createCallbackHandler` does all of it, exactly once. A callback carrying the
+   * pair of one of this client's latest 10,000 requests is refused (`signature_mismatch`):
+   * anyone who saw the request can copy it. With `confirm: true` written literally, the result
+   * is typed `ConfirmedCallback`.
    */
   verifyCallback(
     input: Request | string | Uint8Array | JsonObject,
@@ -191,8 +203,12 @@ export function createClient(config: ClientConfig): SmileIdClient {
     ? undefined
     : `; hint: the server URL ${quote(server)} does not end in /v1, under which Smile ID's API lives`;
 
+  const answerSkewSeconds = skewOption(config.answerSkewSeconds);
   const clock = clockOption(config.clock, true);
   const replayGuard = createMemoryReplayGuard({ clock });
+  // This client's request pairs, consulted by whatever verifies with its signer (answers,
+  // callbacks): see _own_pairs.ts.
+  const sent = new Set<string>();
   const client: SmileIdClient = {
     partnerId: signer.partnerId,
     server,
@@ -201,32 +217,23 @@ export function createClient(config: ClientConfig): SmileIdClient {
     async getJobStatus(query: JobStatusQuery, options: GetJobStatusOptions = {}): Promise<JobStatus> {
       const checked = readQuery(query);
       const callTimeoutMs = positiveOption(options.timeoutMs, "timeoutMs") ?? timeoutMs;
-      let echoed: string | undefined;
-      let deadline = Infinity;
-      for (;;) {
-        const signed = await signer.sign(
-          echoed === undefined ? requestTime(clock) : await laterThan(clock, echoed, options.signal),
+      const signed = await signer.sign(requestTime(clock));
+      rememberPair(sent, signed.timestamp);
+      const request = buildJobStatusRequest({ ...checked, server, partnerId: signer.partnerId, signed });
+      try {
+        return await send(
+          request,
+          { fetch: fetchFn, timeoutMs: callTimeoutMs, signal: options.signal },
+          // The answer must be bound to this request: see checkPair and checkAnswerFor in response.ts.
+          (response) =>
+            parseJobStatusResponse(signer, response, {
+              maxBodyBytes,
+              request: { ...checked, signed },
+              answerSkewSeconds,
+            }),
         );
-        const request = buildJobStatusRequest({ ...checked, server, partnerId: signer.partnerId, signed });
-        // A second ask shares the first one's deadline.
-        const sendTimeoutMs = echoed === undefined ? callTimeoutMs : Math.max(1, deadline - Date.now());
-        if (echoed === undefined) deadline = Date.now() + callTimeoutMs;
-        try {
-          return await send(
-            request,
-            { fetch: fetchFn, timeoutMs: sendTimeoutMs, signal: options.signal },
-            // The answer must be bound to this request: see checkAnswerFor in response.ts.
-            (response) => parseJobStatusResponse(signer, response, { maxBodyBytes, request: { ...checked, signed } }),
-          );
-        } catch (error) {
-          // An answer carrying this request's own pair: a fixture signed beforehand in that very
-          // millisecond, or a server that copies it. Ask once more, later; a copier fails again.
-          if (echoed === undefined && isEchoedPair(error) && Date.now() < deadline) {
-            echoed = signed.timestamp;
-            continue;
-          }
-          throw pathHint === undefined ? error : withPathHint(error, pathHint);
-        }
+      } catch (error) {
+        throw pathHint === undefined ? error : withPathHint(error, pathHint);
       }
     },
     waitForJobStatus(query: JobStatusQuery, options?: WaitForJobStatusOptions): Promise<JobStatus> {
@@ -240,29 +247,20 @@ export function createClient(config: ClientConfig): SmileIdClient {
         "verifyCallback"
       ],
   };
+  ownPairs.set(client, sent).set(signer, sent);
   return client;
 }
 
 /**
- * The time to sign a request with: 1 ms in the past, so that an answer signed after the request
- * arrived, by a server on the same clock (an in-process stand-in), can never repeat the request's
- * own pair.
+ * The time to sign a request with, written `2024-01-01T00:00:00.000+00:00`: the documented
+ * `yyyy-MM-dd'T'HH:mm:ss.fffK`, with the offset the Python and PHP SDKs send, while Smile ID
+ * signs its own answers and callbacks as `…Z`. So no genuine answer or callback ever carries a
+ * pair this client sent, however many requests it makes, and one that does is refused outright
+ * (a millisecond form like Smile ID's would collide with its timestamps once in every thousand
+ * answers or callbacks per request a second; an echo retry would then be needed).
  */
-function requestTime(clock: Clock): Date {
-  return new Date(readNow(clock) - 1);
-}
-
-/**
- * A request time later than `after` (a request whose pair came back), sleeping a millisecond or
- * two on the clock if need be; a clock that does not move within 100 sleeps gives up (the
- * answer to the second request is then checked like any other).
- */
-async function laterThan(clock: Clock, after: string, signal: AbortSignal | undefined): Promise<Date> {
-  const floor = Date.parse(after);
-  for (let i = 0; i < 100 && readNow(clock) - 1 <= floor && !signal?.aborted; i++) {
-    await clock.sleep(1, signal).catch(() => {});
-  }
-  return requestTime(clock);
+function requestTime(clock: Clock): string {
+  return new Date(readNow(clock)).toISOString().replace("Z", "+00:00");
 }
 
 /** An HTTP 404 from a base URL without /v1, with the hint added to its message. */

@@ -255,8 +255,11 @@ export function escapeText(text: string): string {
 
 /**
  * Quotes a value for an error message, shortened so a huge input cannot flood a log. Strings
- * are quoted and escaped; objects and arrays are described by their type and key names only,
- * never their values, so a secret inside a wrongly placed object cannot reach a message.
+ * are quoted and escaped: use it for a string only where it is an identifier (a user, job or
+ * partner id, a server URL) or text from outside (Smile ID's messages, headers, received
+ * fields), never for another argument, which {@linkcode invalidArgument} describes by length.
+ * Objects and arrays are described by their type and key names only, never their values, so a
+ * secret inside a wrongly placed object cannot reach a message.
  */
 export function quote(value: unknown, max = 80): string {
   let text: string;
@@ -282,9 +285,17 @@ export function quote(value: unknown, max = 80): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-/** An `invalid_argument` error reading "<what> must be <expected>, got <value>". */
-export function invalidArgument(what: string, expected: string, value: unknown): SmileIdError {
-  return new SmileIdError("invalid_argument", `${what} must be ${expected}, got ${quote(value)}`);
+/**
+ * An `invalid_argument` error reading "<what> must be <expected>, got <value>". A string is
+ * described by its length only ("a string of 23 characters": the API key passed where a signer,
+ * a function or a number belongs must not reach a message), unless `identifier` says the
+ * position holds an identifier (a user, job or partner id, a server URL), which is quoted.
+ */
+export function invalidArgument(what: string, expected: string, value: unknown, identifier?: boolean): SmileIdError {
+  const got = typeof value === "string" && value && !identifier
+    ? `a string of ${value.length} characters`
+    : quote(value);
+  return new SmileIdError("invalid_argument", `${what} must be ${expected}, got ${got}`);
 }
 
 /** Checks an optional option that must be a positive finite number. */

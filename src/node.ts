@@ -24,6 +24,13 @@ import { invalidArgument } from "./errors.ts";
  * answer the handler gives before reading the whole body (413, 405) closes the connection
  * instead of waiting for the rest. Should the handler throw, the answer is a bare 500.
  *
+ * Every method that reaches the listener reaches the handler, `TRACE` included (which the Fetch
+ * API's `Request` refuses: it is passed without its body, `request.method` reading `"TRACE"`), so
+ * a callback handler answers each 405 with `Allow: POST` and tells `onRejected`. Some never reach
+ * the listener: `node:http` itself answers 400 to a method its parser does not know (`TRACK`, an
+ * unknown token), and closes the connection of a `CONNECT` unless the server listens for
+ * `connect`.
+ *
  * @example Serve a callback handler with node:http
  * ```ts
  * import { assertEquals } from "@std/assert";
@@ -88,12 +95,23 @@ function toRequest(req: IncomingMessage, body: ReadableStream<Uint8Array> | unde
   } catch {
     url = `${scheme}://localhost/`;
   }
-  const init: RequestInit & { duplex?: "half" } = { method: req.method ?? "GET", headers };
+  const method = req.method ?? "GET";
+  const init: RequestInit & { duplex?: "half" } = { method, headers };
   if (body) {
     init.body = body;
     init.duplex = "half";
   }
-  return new Request(url, init);
+  try {
+    return new Request(url, init);
+  } catch (error) {
+    // A method the Fetch API forbids (TRACE: Node's and Deno's Request refuse it) reaches the
+    // handler all the same, as a request without body whose `method` reads as sent, so that a
+    // callback handler answers it 405 with Allow: POST and tells onRejected.
+    if (!body) throw error;
+    const request = new Request(url, { headers });
+    Object.defineProperty(request, "method", { value: method });
+    return request;
+  }
 }
 
 interface NodeBody {

@@ -111,7 +111,7 @@ export function buildJobStatusRequest(options: BuildJobStatusRequestOptions): Re
   const body = {
     user_id: query.userId,
     job_id: query.jobId,
-    partner_id: nonEmpty(options.partnerId, "Partner id"),
+    partner_id: nonEmpty(options.partnerId, "Partner id", true),
     image_links: query.includeImageLinks,
     history: query.includeHistory,
     source_sdk: "rest_api",
@@ -175,15 +175,18 @@ export function readQuery(query: unknown): CheckedQuery {
 function id(value: unknown, name: string): string {
   if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return String(value);
   if (typeof value !== "string" || value.length === 0) {
-    throw invalidArgument(name, "a non-empty string or a non-negative integer", value);
+    throw invalidArgument(name, "a non-empty string or a non-negative integer", value, true);
   }
   return value;
 }
 
-/** Returns `value` when it is a non-empty string; otherwise throws `invalid_argument` naming `name`. */
-export function nonEmpty(value: unknown, name: string): string {
+/**
+ * Returns `value` when it is a non-empty string; otherwise throws `invalid_argument` naming
+ * `name` (and quoting a string only when `identifier` says it is one).
+ */
+export function nonEmpty(value: unknown, name: string, identifier?: boolean): string {
   if (typeof value !== "string" || value.length === 0) {
-    throw invalidArgument(name, "a non-empty string", value);
+    throw invalidArgument(name, "a non-empty string", value, identifier);
   }
   return value;
 }

@@ -7,7 +7,8 @@
 
 import { parseJsonObject, readText } from "./_body.ts";
 import { isJsonObject, jobStatusSchema, readErrorBody, toJobStatus, toText, validate } from "./_schemas.ts";
-import { parseRetryAfter } from "./_time.ts";
+import { ownPairs } from "./_own_pairs.ts";
+import { parseRetryAfter, parseTimestamp } from "./_time.ts";
 import { escapeText, invalidArgument, quote, SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
 import type { SignedTimestamp, Signer } from "./signature.ts";
 import type { JobStatus, JsonObject } from "./types.ts";
@@ -26,10 +27,11 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
  * import { createSigner, type JobStatusRequestSent, parseJobStatusResponse, SmileIdError } from "@smile-id-kit/job-status";
  *
  * const signer = createSigner({ partnerId: "085", apiKey: "key" });
- * const sent: JobStatusRequestSent = { userId: "user-1", jobId: "job-1", signed: await signer.sign() };
- * // A genuine answer, but about another job: refused.
+ * const signed = await signer.sign("2024-01-01T00:00:00.000+00:00");
+ * const sent: JobStatusRequestSent = { userId: "user-1", jobId: "job-1", signed };
+ * // A genuine answer, signed after the request, but about another job: refused.
  * const result = { ResultCode: "1012", PartnerParams: { user_id: "user-1", job_id: "job-2" } };
- * const answer = { job_complete: true, result, ...(await signer.sign("2024-01-01T00:00:00.000Z")) };
+ * const answer = { job_complete: true, result, ...(await signer.sign("2024-01-01T00:00:01.000Z")) };
  * const error = await assertRejects(() => parseJobStatusResponse(signer, answer, { request: sent }), SmileIdError);
  * assertEquals(error.code, "answer_mismatch");
  * ```
@@ -78,6 +80,16 @@ export interface ParseJobStatusResponseOptions {
    * (`answer_mismatch`). The client always passes it.
    */
   readonly request?: JobStatusRequestSent;
+  /**
+   * With `request`: how much earlier than the request an answer may be signed, in seconds, for
+   * a server clock behind yours; an older answer is refused (`signature_mismatch`), since its
+   * pair may have been copied from any older message, and so is an answer whose timestamp is
+   * not a readable time. `false` turns the check off. Smile ID documents no clock accuracy; 300
+   * is the window this library also gives callbacks (`toleranceSeconds`).
+   *
+   * @default {300}
+   */
+  readonly answerSkewSeconds?: number | false;
 }
 
 /**
@@ -93,7 +105,9 @@ export interface ParseJobStatusResponseOptions {
  *    Smile ID's `{ code, error }` (sent with a 2xx), the error carries `smileCode` and
  *    `serverMessage`;
  * 4. a signature that does not match the timestamp is `signature_mismatch`;
- * 5. with `request`: the request's own pair echoed back is `signature_mismatch`;
+ * 5. the pair of a request that the client owning `signer` sent (its latest 10,000), or with
+ *    `request` that request's own pair, echoed back is `signature_mismatch`; so is, with
+ *    `request`, an answer signed more than `answerSkewSeconds` before the request;
  * 6. no readable `job_complete` (a boolean, or `"true"`/`"false"`) is `schema`; every other
  *    field is kept whatever its value (see {@linkcode JobStatus});
  * 7. with `request`: a result naming another `PartnerParams.user_id` or `job_id` is
@@ -138,6 +152,7 @@ export async function parseJobStatusResponse(
     throw invalidArgument("Options", "an object", options);
   }
   const { request } = options;
+  const skew = skewOption(options.answerSkewSeconds);
   const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   let json: JsonObject;
   let text: string | undefined;
@@ -149,7 +164,8 @@ export async function parseJobStatusResponse(
     json = parseJsonObject(text, "The job status response", true);
   } else if (typeof body === "string") {
     text = body;
-    json = parseJsonObject(text, "The job status response", true);
+    // A string argument is never quoted: it may be anything the caller passed by mistake.
+    json = parseJsonObject(text, "The job status response", false);
   } else if (typeof body === "object" && body !== null && !Array.isArray(body)) {
     json = body;
   } else {
@@ -169,42 +185,61 @@ export async function parseJobStatusResponse(
       kept,
     );
   }
-  if (request !== undefined) checkAnswerFor(json, request, "pair");
+  checkPair(timestamp, signature, ownPairs.get(signer), request, skew);
   validate(jobStatusSchema, json, "The job status response", text);
-  if (request !== undefined) checkAnswerFor(json, request, "ids");
+  if (request !== undefined) checkAnswerFor(json, request);
   return toJobStatus(json);
 }
 
-/** Refusals of an answer that carried the request's own pair, which the client asks again about once. */
-const echoes = new WeakSet<SmileIdError>();
-
-/** Whether `error` is the refusal of an answer that carried the request's own pair (see {@linkcode checkAnswerFor}). */
-export function isEchoedPair(error: unknown): boolean {
-  return error instanceof SmileIdError && echoes.has(error);
+/** Checks the `answerSkewSeconds` option (default 300); throws `invalid_argument`. */
+export function skewOption(value: unknown = 300): number | false {
+  if (value !== false && !(typeof value === "number" && value >= 0 && value < Infinity)) {
+    throw invalidArgument("Option answerSkewSeconds", "a non-negative number of seconds or false", value);
+  }
+  return value;
 }
 
 /**
- * Binds a verified answer to the request it answers; the one place where `getJobStatus`,
- * polling and a callback's `confirm` (all through the client) get this check. `"pair"`: the
- * answer must not carry the request's own timestamp/signature pair. `"ids"`: a result object
- * that names `PartnerParams.user_id` or `job_id` must name the query's. Messages name the
- * field only: neither the ids nor the signature (a reusable request credential) appear, and
- * the body is not kept.
+ * Refuses a verified answer's pair when anyone who saw one of the client's requests could have
+ * copied it: a pair of this client's requests (`own`: its latest ones), or of `request`, or
+ * (with `request`) a pair signed more than `skew` seconds before the request, which may come from
+ * any older message. Messages quote neither pair: a request's pair is a reusable credential.
  */
-export function checkAnswerFor(json: JsonObject, request: JobStatusRequestSent, check: "pair" | "ids"): void {
-  if (check === "pair") {
-    const { signature, timestamp } = request.signed ?? {};
-    if (json.timestamp === timestamp && json.signature === signature) {
-      const error = new SmileIdError(
-        "signature_mismatch",
-        "The job status response could not be authenticated: it carries the request's own timestamp and " +
-          "signature, which anyone who saw the request can copy; expected a pair signed by the server",
-      );
-      echoes.add(error);
-      throw error;
-    }
-    return;
+function checkPair(
+  timestamp: string,
+  signature: string,
+  own: Set<string> | undefined,
+  request: JobStatusRequestSent | undefined,
+  skew: number | false,
+): void {
+  const { signature: sent, timestamp: at } = request?.signed ?? {};
+  if ((timestamp === at && signature === sent) || own?.has(timestamp)) {
+    throw refused(
+      "it carries the request's own timestamp and signature (or another request's of this client), which anyone " +
+        "who saw the request can copy; expected a pair signed by the server",
+    );
   }
+  const requested = request === undefined || skew === false ? undefined : parseTimestamp(String(at));
+  // An unreadable answer timestamp (undefined) fails the comparison too.
+  if (requested !== undefined && !(parseTimestamp(timestamp)! >= requested - (skew as number) * 1000)) {
+    throw refused(
+      `it was signed more than answerSkewSeconds (${skew}) before the request, or at an unreadable time, so its ` +
+        "pair may be copied from an older message",
+    );
+  }
+}
+
+function refused(why: string): SmileIdError {
+  return new SmileIdError("signature_mismatch", `The job status response could not be authenticated: ${why}`);
+}
+
+/**
+ * Binds a verified answer's result to the query it answers; the one place where `getJobStatus`,
+ * polling and a callback's `confirm` (all through the client) get this check: a result object
+ * that names `PartnerParams.user_id` or `job_id` must name the query's. Messages name the field
+ * only, and the body is not kept.
+ */
+function checkAnswerFor(json: JsonObject, request: JobStatusRequestSent): void {
   const params = isJsonObject(json.result) ? json.result.PartnerParams : undefined;
   if (!isJsonObject(params)) return;
   const differing = ([["user_id", request.userId], ["job_id", request.jobId]] as const)

@@ -57,7 +57,7 @@ test("createClient().getJobStatus() calls the injected fetch as a free function"
   assertEquals(fake.thisValues, [undefined]);
 });
 
-test("createClient().getJobStatus() signs every call afresh, at its clock's time less 1 ms", async () => {
+test("createClient().getJobStatus() signs every call afresh, at its clock's time, with a +00:00 offset", async () => {
   const fake = fakeFetch();
   const clock = createTestClock("2024-01-01T00:00:00.000Z");
   const client = createClient({ partnerId, apiKey, fetch: fake.fetch, clock });
@@ -67,7 +67,7 @@ test("createClient().getJobStatus() signs every call afresh, at its clock's time
   await client.getJobStatus({ userId: "u", jobId: "j" });
   const [first, second] = fake.bodies;
   assert(first && second);
-  assertEquals([first.timestamp, second.timestamp], ["2023-12-31T23:59:59.999Z", "2024-01-01T00:00:00.999Z"]);
+  assertEquals([first.timestamp, second.timestamp], ["2024-01-01T00:00:00.000+00:00", "2024-01-01T00:00:01.000+00:00"]);
   assertNotStrictEquals(first.signature, second.signature);
   assertThrowsWithCode(
     () => createClient({ partnerId, apiKey, clock: { now: () => 0 } as never }),
@@ -186,7 +186,7 @@ test("createClient() refuses bad configuration at once", () => {
     [{ partnerId: 85, apiKey }, /leading zeros/],
     [{ partnerId, apiKey: "" }, /API key must be a non-empty string/],
     [{ partnerId, apiKey, server: "http://example.com" }, /not loopback/],
-    [{ partnerId, apiKey, fetch: "fetch" }, /Option fetch must be a function, got "fetch"/],
+    [{ partnerId, apiKey, fetch: "fetch" }, /Option fetch must be a function, got a string of 5 characters/],
     [{ partnerId, apiKey, timeoutMs: 0 }, /Option timeoutMs must be a positive number, got 0/],
     [{ partnerId, apiKey, maxResponseBytes: Number.NaN }, /Option maxResponseBytes must be a positive number/],
   ];
@@ -321,13 +321,18 @@ test("createClient().getJobStatus() verifies an answer signed with a Unix-millis
       result: "No zip file received",
       ...(await serverSigner.sign("1678216434434")),
     });
-  const status = await createClient({ partnerId, apiKey, fetch: unixMs }).getJobStatus({ userId: "u", jobId: "j" });
+  // At the fixture's time: an answer signed long before its request is refused.
+  const clock = createTestClock(1678216434434);
+  const status = await createClient({ partnerId, apiKey, fetch: unixMs, clock }).getJobStatus({
+    userId: "u",
+    jobId: "j",
+  });
   assertEquals([status.timestamp, status.code, status.result], ["1678216434434", "2314", "No zip file received"]);
 });
 
-test("createClient().getJobStatus() accepts a fixture signed in the very millisecond of the request", async () => {
-  // A fixed answer whose timestamp happens to be the first request's: the client refuses it as
-  // an echo of its own pair, asks once more with a later timestamp, and then accepts it.
+test("createClient().getJobStatus() refuses a fixed answer carrying an earlier request's pair, with no retry", async () => {
+  // A fixed answer whose pair is the first request's (what a party that saw that request can
+  // make up): refused for the first request and for every later one.
   const requests: Array<Record<string, unknown>> = [];
   let answer: Record<string, unknown> | undefined;
   const fixture: FetchLike = async (request) => {
@@ -336,8 +341,9 @@ test("createClient().getJobStatus() accepts a fixture signed in the very millise
     answer ??= { job_complete: true, result: "ok", ...(await serverSigner.sign(sent.timestamp)) };
     return Response.json(answer);
   };
-  const status = await createClient({ partnerId, apiKey, fetch: fixture }).getJobStatus({ userId: "u", jobId: "j" });
-  assertStrictEquals(status.timestamp, requests[0]?.timestamp);
-  assertStrictEquals(requests.length, 2);
-  assert(Date.parse(String(requests[1]?.timestamp)) > Date.parse(String(requests[0]?.timestamp)), "signed later");
+  const client = createClient({ partnerId, apiKey, fetch: fixture });
+  for (const _ of [1, 2]) {
+    await assertRejectsWithCode(() => client.getJobStatus({ userId: "u", jobId: "j" }), "signature_mismatch");
+  }
+  assertStrictEquals(requests.length, 2, "one request per call");
 });

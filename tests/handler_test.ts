@@ -40,6 +40,7 @@ function setup<Confirm extends boolean = true>(extra: Partial<CreateCallbackHand
   const client = createClient({
     partnerId,
     apiKey,
+    clock, // the fake's: an answer signed long before its request is refused
     fetch: async (input, init) => {
       await state.hold; // a test's gate, if it set one
       return state.smileDown ? Promise.reject(new TypeError("network down")) : fake.fetch(input, init);
@@ -279,7 +280,7 @@ test("createCallbackHandler(): after a crash while onCallback ran, the lease lap
   const { fake, guard, post, processed, clock } = setup({ leaseSeconds: 60 });
   const genuine = await fake.buildCallback("job-1");
   // The crashed instance: it verified the callback and took the lease, then died.
-  const verified = await createClient({ partnerId, apiKey, fetch: fake.fetch }).verifyCallback(genuine, {
+  const verified = await createClient({ partnerId, apiKey, fetch: fake.fetch, clock }).verifyCallback(genuine, {
     confirm: true,
     replayGuard: false,
     clock,

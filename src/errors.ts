@@ -19,8 +19,9 @@ import type { JobStatus } from "./types.ts";
  *   that is not `image/*`.
  * - `payload_too_large`: a response or callback body exceeded its byte limit.
  * - `schema`: JSON that does not have the documented shape (for a job status: no readable `job_complete`).
- * - `signature_mismatch`: a signature did not verify, or a job-status answer carries the request's own
- *   `timestamp`/`signature` pair (which anyone who saw the request could copy).
+ * - `signature_mismatch`: a signature did not verify; or a job-status answer or callback carries one of
+ *   the client's request pairs (which anyone who saw the request could copy); or a job-status answer
+ *   was signed more than `answerSkewSeconds` before its request.
  * - `missing_signature`: a callback or a job-status answer without `signature` or `timestamp`; an
  *   answer that is Smile ID's `{ code, error }` carries them as `smileCode` and `serverMessage`.
  * - `invalid_timestamp`: a callback timestamp that cannot be read as a time.
@@ -131,7 +132,11 @@ export interface SmileIdErrorDetails {
   readonly body?: string;
   /** Validation problems, for `schema` errors. */
   readonly issues?: readonly SchemaIssue[];
-  /** Milliseconds the server asked to wait (`Retry-After`), for `http` errors that carried one. */
+  /**
+   * Milliseconds to wait before trying again: Smile ID's `Retry-After`, for `http` and
+   * `confirm_failed` errors that carried one; for `confirm_limited`, when the signature pair may
+   * be used again.
+   */
   readonly retryAfterMs?: number;
   /** Number of requests made, for polling errors. */
   readonly attempts?: number;
@@ -175,7 +180,7 @@ export class SmileIdError extends Error {
   readonly body: string | undefined;
   /** Validation problems, for `schema` errors. */
   readonly issues: readonly SchemaIssue[] | undefined;
-  /** Delay the server asked for through `Retry-After`, in milliseconds. */
+  /** Milliseconds to wait before trying again (Smile ID's `Retry-After`, or a `confirm_limited` pair's wait). */
   readonly retryAfterMs: number | undefined;
   /** Requests made before a polling error. */
   readonly attempts: number | undefined;

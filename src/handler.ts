@@ -39,7 +39,7 @@ import type { Clock, JobStatus } from "./types.ts";
  * import type { HandledResult, ReconciledResult } from "@smile-id-kit/job-status";
  *
  * function jobOf(result: HandledResult): string | undefined {
- *   return result.source === "reconcile" ? result.jobId : result.payload.jobId;
+ *   return result.jobId; // both kinds name the job
  * }
  * const status = { jobComplete: true, jobSuccess: true, code: "2302", result: undefined } as unknown as ReconciledResult["status"];
  * const polled: ReconciledResult = {
@@ -74,8 +74,9 @@ export interface ReconciledResult {
 /**
  * What `onCallback` gets: a callback that arrived (`source: "callback"`, as `verifyCallback`
  * returned it), or with `confirm` also a result {@linkcode reconcileJobs} polled (`source:
- * "reconcile"`, a {@linkcode ReconciledResult}, which has no body). Both have `status` when
- * `confirm` is on; narrow on `source` to read the body (`payload`, `mismatches`).
+ * "reconcile"`, a {@linkcode ReconciledResult}, which has no body). Both name the job in
+ * `userId` and `jobId` and, when `confirm` is on, carry Smile ID's `status`; narrow on `source`
+ * to read the body (`payload`, `mismatches`).
  *
  * @example
  * ```ts
@@ -84,19 +85,29 @@ export interface ReconciledResult {
  *
  * const seen: string[] = [];
  * const onCallback = (result: HandledResult) => {
- *   // Both kinds have Smile ID's status; only a callback has a body.
- *   const jobId = result.source === "callback" ? result.payload.jobId : result.jobId;
- *   seen.push(`${result.source} ${jobId} complete: ${result.status.jobComplete}`);
+ *   // Both kinds name the job and have Smile ID's status; only a callback has a body.
+ *   const mismatches = result.source === "callback" ? result.mismatches.length : 0;
+ *   seen.push(`${result.source} ${result.jobId} complete: ${result.status.jobComplete}, ${mismatches} mismatches`);
  * };
  * const status = { jobComplete: true } as HandledResult["status"];
  * onCallback({ source: "reconcile", confirmed: true, userId: "u", jobId: "j", status, replayKey: "k", replayTtlSeconds: 60 });
- * assertEquals(seen, ["reconcile j complete: true"]);
+ * assertEquals(seen, ["reconcile j complete: true, 0 mismatches"]);
  * ```
  */
 export type HandledResult<Confirm extends boolean = true> =
   | (
     & (boolean extends Confirm ? VerifiedCallback : Confirm extends false ? UnconfirmedCallback : ConfirmedCallback)
-    & { readonly source: "callback" }
+    & {
+      /** `"callback"`: delivered to the endpoint; `payload` is its body. */
+      readonly source: "callback";
+      /**
+       * `payload.userId`: the user the callback is about. With `confirm` always a string (a callback
+       * without one cannot be confirmed); without it, what the body names, if anything.
+       */
+      readonly userId: Confirm extends true ? string : string | undefined;
+      /** `payload.jobId`: the job the callback is about; a string with `confirm`, as `userId`. */
+      readonly jobId: Confirm extends true ? string : string | undefined;
+    }
   )
   | (Confirm extends false ? never : ReconciledResult);
 
@@ -559,7 +570,12 @@ export function createCallbackHandler<Confirm extends boolean = true>(
         setup,
         replayKey,
         replayTtlSeconds,
-        { ...verified, source: "callback" } as HandledResult<boolean>,
+        {
+          ...verified,
+          source: "callback",
+          userId: verified.payload.userId,
+          jobId: verified.payload.jobId,
+        } as HandledResult<boolean>,
         (error) => {
           unfinished = true;
           return tell(error, request);

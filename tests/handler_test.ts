@@ -9,6 +9,7 @@ import {
   type CreateCallbackHandlerOptions,
   createClient,
   createMemoryReplayGuard,
+  type HandledResult,
   type JobStatus,
   type JsonObject,
   type ReplayGuard,
@@ -95,6 +96,19 @@ test("createCallbackHandler() processes a genuine callback once, from Smile ID's
   assertStrictEquals(resultCode(callback.status), "1022");
   assertEquals(callback.mismatches, []);
   assertEquals(rejections, []);
+});
+
+test("createCallbackHandler() names the job in onCallback's userId and jobId, as the body does", async () => {
+  const { fake, post, processed } = setup();
+  await post(await fake.buildCallback("job-2"));
+  const [callback] = processed as unknown as HandledResult[];
+  assertEquals(
+    callback?.source === "callback" && [callback.userId, callback.jobId, callback.payload.jobId],
+    ["user-2", "job-2", "job-2"],
+  );
+  // Typed as strings with confirm, so the common case needs no narrowing.
+  const ids: (result: HandledResult) => string = ({ userId, jobId }) => `${userId}/${jobId}`;
+  assertEquals(callback && ids(callback), "user-2/job-2");
 });
 
 test("createCallbackHandler() answers a callback already processed with 200 and does not run onCallback again", async () => {

@@ -885,7 +885,7 @@ async function pollOurs(jobMs: number, options: WaitForJobStatusOptions, random:
   };
   const fake = createFakeSmileId({ partnerId: PARTNER_ID, apiKey: API_KEY, clock });
   fake.addJob({ userId: "user-1", jobId: "job-1", completesAfterMs: jobMs });
-  const client = createClient({ partnerId: PARTNER_ID, apiKey: API_KEY, fetch: fake.fetch });
+  const client = createClient({ partnerId: PARTNER_ID, apiKey: API_KEY, fetch: fake.fetch, clock });
   try {
     const status = await waitForJobStatus(client, { userId: "user-1", jobId: "job-1" }, { ...options, clock, random });
     if (!status.jobComplete) throw new Error("waitForJobStatus returned an incomplete status");

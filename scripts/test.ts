@@ -1,8 +1,9 @@
 // Every check and the whole test suite in every runtime, one step after another: `deno task test`.
 //
 // Each step prints one line, `<step>: N passed, N failed, N skipped (seconds)`, counted from the
-// runner's own summary (a check that is not a test runner counts as one test); the last line is
-// the total, `N passed, N failed, N skipped`, and the exit code is non-zero if anything failed.
+// runner's own summary (a check that is not a test runner counts as one test); the summary ends
+// with `skipped: N tests (<step> N, …)` and then the total, `N passed, N failed` (the last line is
+// CI's contract), and the exit code is non-zero if anything failed.
 // Each step's output goes to dist/test-logs/; for a failed step the runner prints the name of
 // each failing test with the first lines of its failure (read from Deno's, Bun's and TAP output),
 // or the end of the log for a check that is not a test runner.
@@ -383,7 +384,7 @@ async function setup(name: string, cmd: string[], cwd?: string): Promise<void> {
   const result = await runLogged(cmd, log, cwd);
   if (result.code !== 0) {
     console.log(`setup: ${name} failed\n${tail(result.text)}`);
-    console.log("0 passed, 1 failed, 0 skipped");
+    console.log("0 passed, 1 failed");
     Deno.exit(1);
   }
   console.log(`setup: ${name} ok (${seconds(since)})`);
@@ -391,7 +392,7 @@ async function setup(name: string, cmd: string[], cwd?: string): Promise<void> {
 {
   const problem = checkImportMaps();
   if (problem) {
-    console.log(`setup: ${problem}\n0 passed, 1 failed, 0 skipped`);
+    console.log(`setup: ${problem}\n0 passed, 1 failed`);
     Deno.exit(1);
   }
 }
@@ -405,6 +406,9 @@ await setup("std for Node and Bun", [DENO, "run", "-A", DEV, "scripts/_std.ts"])
 const total: Counts = { passed: 0, failed: 0, skipped: 0 };
 const failedSteps: string[] = [];
 const skippedSteps: string[] = [];
+/** `<step> <count>` for each step that skipped tests, for the summary. */
+const skippedIn: string[] = [];
+const skippedBy = () => (skippedIn.length > 0 ? ` (${skippedIn.join(", ")})` : "");
 const steps = ONLY ? STEPS.filter((step) => ONLY.includes(step.name)) : STEPS;
 
 for (const [index, step] of steps.entries()) {
@@ -451,6 +455,7 @@ for (const [index, step] of steps.entries()) {
   total.passed += counts.passed;
   total.failed += counts.failed;
   total.skipped += counts.skipped;
+  if (counts.skipped > 0) skippedIn.push(`${step.name} ${counts.skipped}`);
   console.log(
     `${step.name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped (${seconds(since)})`,
   );
@@ -466,5 +471,7 @@ console.log("");
 if (skippedSteps.length > 0) console.log(`skipped steps: ${skippedSteps.join(", ")}`);
 console.log(failedSteps.length > 0 ? `failed steps: ${failedSteps.join(", ")}` : `all ${steps.length} steps passed`);
 console.log(`time: ${seconds(started)}`);
-console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+// The skipped tests on their own line: the last line is CI's contract, `N passed, N failed`.
+console.log(`skipped: ${total.skipped} test${total.skipped === 1 ? "" : "s"}${skippedBy()}`);
+console.log(`${total.passed} passed, ${total.failed} failed`);
 Deno.exit(total.failed === 0 ? 0 : 1);

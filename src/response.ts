@@ -224,7 +224,8 @@ function checkPair(
   if (requested !== undefined && !(parseTimestamp(timestamp)! >= requested - (skew as number) * 1000)) {
     throw refused(
       `it was signed more than answerSkewSeconds (${skew}) before the request, or at an unreadable time, so its ` +
-        "pair may be copied from an older message",
+        "pair may be copied from an older message; expected an answer signed after the request (a test double on " +
+        "another clock than the client's gives this: pass both the same clock)",
     );
   }
 }

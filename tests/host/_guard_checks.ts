@@ -20,6 +20,7 @@ import { createClient } from "../../src/client.ts";
 import { SmileIdError } from "../../src/errors.ts";
 import { reconcileJobs } from "../../src/reconcile.ts";
 import type { ReplayGuard } from "../../src/replay_guard.ts";
+import type { KvAtomicLike, KvLike } from "../../src/deno_kv.ts";
 import { createFakeSmileId, type FakeSmileId } from "../../src/testing/mod.ts";
 
 /** Asserts that `begin`, `finish` and `abandon` of a guard whose store is gone reject as `replay_guard`, with the store's error as `cause`. */
@@ -267,4 +268,27 @@ async function dropCase(
   });
   assertEquals(await harness.guard.begin(verified.replayKey, 60), { state: "done" }, `${what}: the key ends done`);
   return { operations, answers };
+}
+
+/**
+ * A `KvLike` over a real Deno KV store whose reads (`get`) and commits go through `through`, which
+ * runs the operation: to count them, or to lose their answers after the store ran them.
+ */
+export function interceptKv(
+  kv: KvLike,
+  through: <T>(operation: () => Promise<T>, kind: "read" | "commit") => Promise<T>,
+): KvLike {
+  return {
+    get: (key) => through(() => kv.get(key), "read"),
+    atomic: () => {
+      const op = kv.atomic();
+      const wrap: KvAtomicLike = {
+        check: (...checks) => (op.check(...checks), wrap),
+        set: (key, value, options) => (op.set(key, value, options), wrap),
+        delete: (key) => (op.delete(key), wrap),
+        commit: () => through(() => op.commit(), "commit"),
+      };
+      return wrap;
+    },
+  };
 }

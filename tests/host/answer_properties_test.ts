@@ -1,11 +1,10 @@
 // Property-based tests with fast-check of what is inside an answer: ID fields, image links and
 // receipts of any JSON type never make parsing throw or refuse a verified answer, and each typed
-// field is exactly what an oracle written here (from the field table) says. Runs NUM_RUNS times:
-// 10,000 when CI=true, 1,000 otherwise, or FC_NUM_RUNS; replay a failure with FC_SEED and FC_PATH.
+// field is exactly what an oracle written here (from the field table) says (runs, seeds and
+// replays: ./_properties.ts).
 
 import { test } from "node:test";
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
-import process from "node:process";
 import fc from "fast-check";
 import {
   createSigner,
@@ -17,23 +16,7 @@ import {
   parseJobStatusResponse,
   verifyCallback,
 } from "../../mod.ts";
-
-const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? (process.env.CI === "true" ? 10_000 : 1_000));
-const SEED = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
-const PATH = process.env.FC_PATH;
-const LONG = { timeout: 300_000 };
-
-async function check<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>): Promise<void> {
-  let runs = 0;
-  await fc.assert(
-    fc.asyncProperty(arbitrary, async (value) => {
-      runs++;
-      await predicate(value);
-    }),
-    { numRuns: NUM_RUNS, ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH === undefined ? {} : { path: PATH }) },
-  );
-  if (PATH === undefined) assert(runs >= NUM_RUNS, `expected ${NUM_RUNS} runs, got ${runs}`);
-}
+import { check, LONG, NUM_RUNS } from "./_properties.ts";
 
 const signer = createSigner({ partnerId: "085", apiKey: "answer-properties-key" });
 // The signature covers only the timestamp, so one signed pair serves every generated answer.

@@ -9,13 +9,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SmileIdError } from "../../src/errors.ts";
-import { createKvReplayGuard, type KvAtomicLike, type KvLike } from "../../src/deno_kv.ts";
+import { createKvReplayGuard, type KvLike } from "../../src/deno_kv.ts";
 import {
   assertCjkOnce,
   assertGuardBasics,
   assertOperationCounts,
   assertReconcileShares,
   assertStoreFailure,
+  interceptKv,
   type OperationCounter,
 } from "./_guard_checks.ts";
 import { beginProof, handlerProof } from "./_guard_proof.ts";
@@ -68,19 +69,7 @@ function counting(kv: Kv): { kv: KvLike; counter: OperationCounter } {
   let reads = 0;
   let commits = 0;
   const counter = { writes: () => commits, all: () => reads + commits, reset: () => void (reads = commits = 0) };
-  const wrapped: KvLike = {
-    get: (key) => (reads++, kv.get(key)),
-    atomic: () => {
-      const op = kv.atomic();
-      const wrap: KvAtomicLike = {
-        check: (...checks) => (op.check(...checks), wrap),
-        set: (key, value, options) => (op.set(key, value, options), wrap),
-        delete: (key) => (op.delete(key), wrap),
-        commit: () => (commits++, op.commit()),
-      };
-      return wrap;
-    },
-  };
+  const wrapped = interceptKv(kv, (operation, kind) => (kind === "read" ? reads++ : commits++, operation()));
   return { kv: wrapped, counter };
 }
 

@@ -7,15 +7,12 @@
 
 import { test } from "node:test";
 import { assert, assertStrictEquals, fail } from "@std/assert";
-import process from "node:process";
 import fc from "fast-check";
 import { createClient, createSigner, SmileIdError, verifyCallback } from "../../mod.ts";
 import { createFakeSmileId } from "../../src/testing/mod.ts";
+import { check, NUM_RUNS } from "./_properties.ts";
 
-const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? (process.env.CI === "true" ? 10_000 : 1_000));
 const RUNS = Math.max(100, Math.floor(NUM_RUNS / 10));
-const SEED = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
-const PATH = process.env.FC_PATH;
 const MAX_BODY_BYTES = 2 * 1024 * 1024; // verifyCallback's default maxBodyBytes
 
 const partnerId = "085";
@@ -108,36 +105,28 @@ test(
     timeout: 600_000,
   },
   async () => {
-    let runs = 0;
     let deepest = 0;
     const outcomes = { resolved: 0, refused: 0 };
-    await fc.assert(
-      fc.asyncProperty(nesting, async (value) => {
-        runs++;
-        const text = await body(value);
-        assert(new TextEncoder().encode(text).length <= MAX_BODY_BYTES);
-        deepest = Math.max(deepest, value.depth);
-        try {
-          await (value.confirm ? client.verifyCallback(text, { confirm: true, replayGuard: false }) : verifyCallback(
-            smile,
-            text,
-            { replayGuard: false },
-          ));
-          outcomes.resolved++;
-        } catch (error) {
-          if (!(error instanceof SmileIdError)) {
-            fail(
-              `expected a SmileIdError, got ${
-                error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-              }`,
-            );
-          }
-          outcomes.refused++;
+    await check(nesting, async (value) => {
+      const text = await body(value);
+      assert(new TextEncoder().encode(text).length <= MAX_BODY_BYTES);
+      deepest = Math.max(deepest, value.depth);
+      try {
+        await (value.confirm
+          ? client.verifyCallback(text, { confirm: true, replayGuard: false })
+          : verifyCallback(smile, text, { replayGuard: false }));
+        outcomes.resolved++;
+      } catch (error) {
+        if (!(error instanceof SmileIdError)) {
+          fail(
+            `expected a SmileIdError, got ${
+              error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+            }`,
+          );
         }
-      }),
-      { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH === undefined ? {} : { path: PATH }) },
-    );
-    if (PATH === undefined) assertStrictEquals(runs, RUNS);
+        outcomes.refused++;
+      }
+    }, RUNS);
     assert(outcomes.resolved > 0 && outcomes.refused > 0, `both outcomes expected: ${JSON.stringify(outcomes)}`);
     assert(deepest > 100_000, `the deepest run went ${deepest} levels`);
     assertStrictEquals(({} as Record<string, unknown>).k, undefined, "nothing reached Object.prototype");

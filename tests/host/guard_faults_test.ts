@@ -17,10 +17,10 @@ import { join } from "node:path";
 import { createClient } from "redis";
 import { Redis } from "ioredis";
 import { createRedisReplayGuard } from "../../src/redis.ts";
-import { createKvReplayGuard, type KvAtomicLike, type KvLike } from "../../src/deno_kv.ts";
+import { createKvReplayGuard, type KvLike } from "../../src/deno_kv.ts";
 import { startRedis } from "./_redis_server.ts";
 import { startRedisProxy } from "./_redis_proxy.ts";
-import { assertDroppedReplies, type FaultHarness } from "./_guard_checks.ts";
+import { assertDroppedReplies, type FaultHarness, interceptKv } from "./_guard_checks.ts";
 
 test("node-redis (as documented) through a proxy that drops each guard command's reply in turn: never a false duplicate, never a lost result", async () => {
   const server = await startRedis();
@@ -88,19 +88,7 @@ test("deno-kv with each read and commit's answer lost in turn: never a false dup
       if (++seen === target) throw new Error("connection reset: the answer was lost");
       return result;
     };
-    const faulty: KvLike = {
-      get: (key) => maybeLose(() => kv.get(key)),
-      atomic: () => {
-        const op = kv.atomic();
-        const wrap: KvAtomicLike = {
-          check: (...checks) => (op.check(...checks), wrap),
-          set: (key, value, options) => (op.set(key, value, options), wrap),
-          delete: (key) => (op.delete(key), wrap),
-          commit: () => maybeLose(() => op.commit()),
-        };
-        return wrap;
-      },
-    };
+    const faulty = interceptKv(kv, maybeLose);
     const harness: FaultHarness = {
       guard: createKvReplayGuard(faulty),
       operations: () => seen,

@@ -1,10 +1,7 @@
-// Property-based tests with fast-check. Each property runs NUM_RUNS times: 10,000 when CI=true,
-// 1,000 otherwise, or FC_NUM_RUNS. A failure reports fast-check's counterexample with its seed
-// and path; replay it with FC_SEED=<seed> FC_PATH=<path>.
+// Property-based tests with fast-check (runs, seeds and replays: ./_properties.ts).
 
 import { test } from "node:test";
 import { assert, assertEquals, assertMatch, assertStrictEquals, fail } from "@std/assert";
-import process from "node:process";
 import fc from "fast-check";
 import { SmileIdError } from "../../src/errors.ts";
 import { createSigner, generateSignature, verifySignature } from "../../src/signature.ts";
@@ -12,26 +9,14 @@ import { parseJobStatusResponse } from "../../src/response.ts";
 import { verifyCallback } from "../../src/callback.ts";
 import { createMemoryReplayGuard } from "../../src/replay_guard.ts";
 import type { JsonObject, JsonValue } from "../../src/types.ts";
+import { check as checkProperty, LONG, NUM_RUNS } from "./_properties.ts";
 
-const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? (process.env.CI === "true" ? 10_000 : 1_000));
-const SEED = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
-const PATH = process.env.FC_PATH;
-/** Bun's default per-test timeout is 5 s; 10,000 runs of a property may need more on a busy machine. */
-const LONG = { timeout: 300_000 };
-
-/** Runs a property NUM_RUNS times and checks that it really ran that often. */
-async function check<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>): Promise<void> {
-  let runs = 0;
-  await fc.assert(
-    fc.asyncProperty(arbitrary, async (value) => {
-      runs++;
-      await predicate(value);
-      assertNoPollution();
-    }),
-    { numRuns: NUM_RUNS, ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH === undefined ? {} : { path: PATH }) },
-  );
-  // A replay (FC_PATH) runs only the failing case.
-  if (PATH === undefined) assert(runs >= NUM_RUNS, `expected ${NUM_RUNS} runs, got ${runs}`);
+/** Runs a property NUM_RUNS times, and checks after each run that no prototype was polluted. */
+function check<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>): Promise<void> {
+  return checkProperty(arbitrary, async (value) => {
+    await predicate(value);
+    assertNoPollution();
+  });
 }
 
 function assertNoPollution(): void {

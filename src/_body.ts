@@ -1,8 +1,9 @@
 // Reading HTTP bodies with a byte limit, and JSON objects out of them. Shared by responses and
 // callbacks; web APIs only.
 
-import { quote, SmileIdError } from "./errors.ts";
+import { SmileIdError } from "./errors.ts";
 import type { JsonObject } from "./types.ts";
+import { quote } from "./_validate.ts";
 
 /** Reads a body as UTF-8 text, refusing more than `maxBytes` (see {@linkcode readBytes}). */
 export async function readText(message: Request | Response, maxBytes: number, what: string): Promise<string> {

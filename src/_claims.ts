@@ -2,8 +2,9 @@
 // the memory of leases whose `begin` failed without an answer, so that the guard that made
 // them recognises them as its own.
 
-import { invalidArgument, quote, SmileIdError } from "./errors.ts";
+import { SmileIdError } from "./errors.ts";
 import type { ReplayKeyState } from "./replay_guard.ts";
+import { invalidArgument, quote } from "./_validate.ts";
 
 /** The answer of `begin` when another delivery holds the key's lease. */
 export const BUSY: ReplayKeyState = Object.freeze({ state: "busy" });

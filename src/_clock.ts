@@ -1,8 +1,8 @@
 // The system clock, the default of every `clock` option, and the one check those options share.
 
 import { delay } from "@std/async/delay";
-import { invalidArgument } from "./errors.ts";
 import type { Clock } from "./types.ts";
+import { invalidArgument } from "./_validate.ts";
 
 /** `Date.now`, and std's `delay` (any length; rejects with the signal's reason when aborted). */
 export const systemClock: Clock = {

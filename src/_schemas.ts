@@ -9,8 +9,9 @@
 // never pass as objects, and a value that is not a string never appears in `actions`.
 
 import * as v from "valibot";
-import { escapeText, type SchemaIssue, SmileIdError } from "./errors.ts";
+import { type SchemaIssue, SmileIdError } from "./errors.ts";
 import type { IdResponse, ImageLinks, JobResult, JobStatus, JsonObject, JsonValue, PartnerParams } from "./types.ts";
+import { escapeText } from "./_validate.ts";
 
 // Each schema is built in a /* @__PURE__ */ closure so that bundlers drop the schemas (and
 // valibot) from bundles that do not use them: esbuild ignores valibot's own

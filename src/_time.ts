@@ -1,7 +1,8 @@
 // Timestamp normalisation: what is signed when the caller gives a Date or nothing, and how a
 // received timestamp is read as an instant for freshness checks.
 
-import { invalidArgument, quote, SmileIdError } from "./errors.ts";
+import { SmileIdError } from "./errors.ts";
+import { invalidArgument, quote } from "./_validate.ts";
 
 /**
  * Turns a caller's timestamp into the exact string to sign and send: a string verbatim, a

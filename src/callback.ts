@@ -18,11 +18,12 @@ import { clockOption, readNow } from "./_clock.ts";
 import { ownPairs } from "./_own_pairs.ts";
 import { jobStatusSchema, toJobResult, toJobStatus, validate } from "./_schemas.ts";
 import { parseTimestamp } from "./_time.ts";
-import { escapeText, invalidArgument, quote, SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
+import { SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
 import type { JobStatusReader } from "./poll.ts";
 import { createMemoryReplayGuard, type ReplayGuard, type ReplayKeyState } from "./replay_guard.ts";
 import type { Signer } from "./signature.ts";
 import type { Clock, JobResult, JobStatus, JsonObject, JsonValue } from "./types.ts";
+import { escapeText, invalidArgument, quote } from "./_validate.ts";
 
 /**
  * How {@linkcode verifyCallback} checks a callback.

@@ -34,7 +34,6 @@
 import { realpathSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { quote } from "./errors.ts";
 import { VERSION } from "./_version.ts";
 import {
   type CliIo,
@@ -52,6 +51,7 @@ import { sign } from "./cli/sign.ts";
 import { status } from "./cli/status.ts";
 import { verifyCallbackCommand } from "./cli/verify_callback.ts";
 import { wait } from "./cli/wait.ts";
+import { quote } from "./_validate.ts";
 
 export type { CliIo, CliOutput } from "./cli/_context.ts";
 

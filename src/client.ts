@@ -12,9 +12,9 @@ import {
   verifyCallback,
   type VerifyCallbackOptions,
 } from "./callback.ts";
-import { invalidArgument, positiveOption, quote, SmileIdError } from "./errors.ts";
+import { SmileIdError } from "./errors.ts";
 import { waitForJobStatus, type WaitForJobStatusOptions } from "./poll.ts";
-import { buildJobStatusRequest, type JobStatusQuery, readQuery } from "./request.ts";
+import { buildJobStatusRequest, type JobStatusQuery } from "./request.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, parseJobStatusResponse, skewOption } from "./response.ts";
 import { createMemoryReplayGuard } from "./replay_guard.ts";
 import { ownPairs, rememberPair } from "./_own_pairs.ts";
@@ -22,6 +22,7 @@ import { resolveServer, type ServerInput } from "./server.ts";
 import { createSigner, type Signer, type SignerCredentials } from "./signature.ts";
 import { type FetchLike, send } from "./transport.ts";
 import type { Clock, JobStatus, JsonObject } from "./types.ts";
+import { invalidArgument, positiveOption, quote, readQuery } from "./_validate.ts";
 
 /**
  * Client configuration.

@@ -67,9 +67,10 @@
  * @module
  */
 
-import { escapeText, invalidArgument, SmileIdError } from "./errors.ts";
+import { SmileIdError } from "./errors.ts";
 import { BUSY, checkKey, checkToken, claimed, DONE, UncertainLeases, wholeSeconds } from "./_claims.ts";
 import type { ReplayGuard, ReplayKeyState } from "./replay_guard.ts";
+import { escapeText, invalidArgument } from "./_validate.ts";
 
 export type { ReplayGuard, ReplayKeyState };
 

@@ -24,9 +24,10 @@ import {
 import { PairBudget, ProcessedBodies, SharedConfirms } from "./_deliveries.ts";
 import { readNow } from "./_clock.ts";
 import type { SmileIdClient } from "./client.ts";
-import { escapeText, invalidArgument, quote, SmileIdError, type SmileIdErrorCode } from "./errors.ts";
+import { SmileIdError, type SmileIdErrorCode } from "./errors.ts";
 import { createMemoryReplayGuard, type ReplayGuard } from "./replay_guard.ts";
 import type { Clock, JobStatus } from "./types.ts";
+import { escapeText, invalidArgument, quote } from "./_validate.ts";
 
 /**
  * What `onCallback` gets for a result it processes after {@linkcode reconcileJobs} polled it:

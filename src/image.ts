@@ -10,10 +10,11 @@
 import { decodeBase64 } from "@std/encoding/base64";
 import { readBytes } from "./_body.ts";
 import { clockOption, readNow } from "./_clock.ts";
-import { invalidArgument, positiveOption, quote, SmileIdError } from "./errors.ts";
+import { SmileIdError } from "./errors.ts";
 import { isLoopback } from "./server.ts";
 import { type FetchLike, send } from "./transport.ts";
 import type { Clock } from "./types.ts";
+import { invalidArgument, positiveOption, quote } from "./_validate.ts";
 
 /** Default limit of {@linkcode downloadImage}: 10 MiB. */
 const DEFAULT_MAX_IMAGE_BYTES = 10_485_760;

@@ -13,7 +13,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { invalidArgument } from "./errors.ts";
+import { invalidArgument } from "./_validate.ts";
 
 /**
  * Turns a fetch handler into a `node:http` request listener, usable as

@@ -7,9 +7,10 @@
  */
 
 import { clockOption } from "./_clock.ts";
-import { invalidArgument, positiveOption, quote, SmileIdError } from "./errors.ts";
+import { SmileIdError } from "./errors.ts";
 import type { JobStatusQuery } from "./request.ts";
 import type { Clock, JobStatus } from "./types.ts";
+import { invalidArgument, positiveOption, quote } from "./_validate.ts";
 
 /**
  * Anything that can ask for a job's status once: a client from `createClient`, or a stand-in.

@@ -7,10 +7,11 @@
  */
 
 import { resultKey } from "./_compare.ts";
-import { invalidArgument, SmileIdError } from "./errors.ts";
+import { SmileIdError } from "./errors.ts";
 import { type CreateCallbackHandlerOptions, handlerSetup, type OnceOutcome, runOnce } from "./handler.ts";
 import type { JobStatusQuery } from "./request.ts";
 import type { JobStatus } from "./types.ts";
+import { invalidArgument } from "./_validate.ts";
 
 /**
  * One job for {@linkcode reconcileJobs}: the ids it was submitted with.

@@ -62,9 +62,10 @@
  * @module
  */
 
-import { escapeText, invalidArgument, quote, SmileIdError } from "./errors.ts";
+import { SmileIdError } from "./errors.ts";
 import { BUSY, checkKey, checkToken, claimed, DONE, foreignValue, UncertainLeases, wholeSeconds } from "./_claims.ts";
 import type { ReplayGuard, ReplayKeyState } from "./replay_guard.ts";
+import { escapeText, invalidArgument, quote } from "./_validate.ts";
 
 export type { ReplayGuard, ReplayKeyState };
 

@@ -10,8 +10,8 @@
 
 import { BUSY, checkKey, checkSeconds, checkToken, claimed, DONE, ExpiringKeys } from "./_claims.ts";
 import { clockOption, readNow } from "./_clock.ts";
-import { invalidArgument } from "./errors.ts";
 import type { Clock } from "./types.ts";
+import { invalidArgument } from "./_validate.ts";
 
 /**
  * What {@linkcode ReplayGuard.begin} found under a key: `claimed` (the caller now holds its

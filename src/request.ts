@@ -5,10 +5,11 @@
  * @module
  */
 
-import { invalidArgument, SmileIdError } from "./errors.ts";
+import { SmileIdError } from "./errors.ts";
 import { resolveServer, type ServerInput } from "./server.ts";
 import type { SignedTimestamp } from "./signature.ts";
 import { VERSION } from "./_version.ts";
+import { nonEmpty, readQuery } from "./_validate.ts";
 
 /**
  * Which job to ask about, and what to include in the answer.
@@ -125,76 +126,4 @@ export function buildJobStatusRequest(options: BuildJobStatusRequestOptions): Re
     body: JSON.stringify(body),
     redirect: "manual",
   });
-}
-
-/** A query as sent: ids as strings, flags as booleans. */
-export interface CheckedQuery {
-  readonly userId: string;
-  readonly jobId: string;
-  readonly includeHistory: boolean;
-  readonly includeImageLinks: boolean;
-}
-
-/** The official SDKs' input names (and the wire names), with the field of ours to use instead. */
-const SDK_NAMES: ReadonlyArray<readonly [string, string]> = [
-  ["user_id", "userId"],
-  ["job_id", "jobId"],
-  ["return_history", "includeHistory"],
-  ["history", "includeHistory"],
-  ["return_image_links", "includeImageLinks"],
-  ["return_images", "includeImageLinks"],
-  ["image_links", "includeImageLinks"],
-];
-
-/**
- * Checks a job-status query: the official SDKs' names are refused with the name to use, ids
- * must be non-empty strings or non-negative safe integers (sent as their decimal string), and
- * flags booleans. Throws `invalid_argument`.
- */
-export function readQuery(query: unknown): CheckedQuery {
-  if (typeof query !== "object" || query === null) throw invalidArgument("Job status query", "an object", query);
-  const fields = query as Record<string, unknown>;
-  const used = SDK_NAMES.filter(([name]) => fields[name] !== undefined);
-  if (used.length > 0) {
-    const ours = [...new Set(used.map(([, field]) => field))];
-    throw new SmileIdError(
-      "invalid_argument",
-      `Job status query must use ${ours.join(" and ")}, not the official SDKs' ${
-        used.map(([name]) => name).join(" and ")
-      }`,
-    );
-  }
-  return {
-    userId: id(fields.userId, "User id"),
-    jobId: id(fields.jobId, "Job id"),
-    includeHistory: flag(fields.includeHistory, "includeHistory"),
-    includeImageLinks: flag(fields.includeImageLinks, "includeImageLinks"),
-  };
-}
-
-function id(value: unknown, name: string): string {
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return String(value);
-  if (typeof value !== "string" || value.length === 0) {
-    throw invalidArgument(name, "a non-empty string or a non-negative integer", value, true);
-  }
-  return value;
-}
-
-/**
- * Returns `value` when it is a non-empty string; otherwise throws `invalid_argument` naming
- * `name` (and quoting a string only when `identifier` says it is one).
- */
-export function nonEmpty(value: unknown, name: string, identifier?: boolean): string {
-  if (typeof value !== "string" || value.length === 0) {
-    throw invalidArgument(name, "a non-empty string", value, identifier);
-  }
-  return value;
-}
-
-function flag(value: unknown, name: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== "boolean") {
-    throw invalidArgument(`Option ${name}`, "a boolean", value);
-  }
-  return value;
 }

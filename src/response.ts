@@ -9,9 +9,10 @@ import { parseJsonObject, readText } from "./_body.ts";
 import { isJsonObject, jobStatusSchema, readErrorBody, toJobStatus, toText, validate } from "./_schemas.ts";
 import { ownPairs } from "./_own_pairs.ts";
 import { parseRetryAfter, parseTimestamp } from "./_time.ts";
-import { escapeText, invalidArgument, quote, SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
+import { SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
 import type { SignedTimestamp, Signer } from "./signature.ts";
 import type { JobStatus, JsonObject } from "./types.ts";
+import { escapeText, invalidArgument, quote } from "./_validate.ts";
 
 /** Default limit for a job-status body: 10 MiB, far above a large answer with history. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;

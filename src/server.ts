@@ -4,7 +4,8 @@
  * @module
  */
 
-import { quote, SmileIdError } from "./errors.ts";
+import { SmileIdError } from "./errors.ts";
+import { quote } from "./_validate.ts";
 
 /** Base URL of Smile ID's sandbox v1 API. */
 const SANDBOX = "https://testapi.smileidentity.com/v1";

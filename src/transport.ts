@@ -6,7 +6,8 @@
  */
 
 import { delay } from "@std/async/delay";
-import { escapeText, invalidArgument, quote, SmileIdError } from "./errors.ts";
+import { SmileIdError } from "./errors.ts";
+import { escapeText, invalidArgument, quote } from "./_validate.ts";
 
 /**
  * A `fetch`-compatible function: the global `fetch`, a test double, a Worker service binding's

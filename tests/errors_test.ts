@@ -18,7 +18,7 @@ import {
   waitForJobStatus,
 } from "../mod.ts";
 import { send } from "../src/transport.ts";
-import { escapeText, invalidArgument, quote, SmileIdError as SourceSmileIdError } from "../src/errors.ts";
+import { SmileIdError as SourceSmileIdError } from "../src/errors.ts";
 
 // send() is internal, so the npm suite compiles it from the sources with its own copy of
 // SmileIdError: check against that copy, not the package's.
@@ -28,6 +28,7 @@ async function sendRejects(fn: () => Promise<unknown>, code: string): Promise<So
   return error;
 }
 import { assertRejectsWithCode, assertThrowsWithCode } from "./_helpers.ts";
+import { escapeText, invalidArgument, quote } from "../src/_validate.ts";
 
 /** ESC and an OSC 52 clipboard write, a BEL, CR/LF that forge a line, a right-to-left override, U+2028, NEL (U+0085). */
 const HOSTILE = "\u001b]52;c;ZXZpbA==\u0007\r\nsignature: valid\u202eevil\u2028\u0085\u009b31m\u2066";

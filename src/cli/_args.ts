@@ -3,8 +3,8 @@
 // checks of seconds, required options and stray arguments.
 
 import { parseArgs } from "node:util";
-import { quote } from "../errors.ts";
 import { badOption, UsageError } from "./_context.ts";
+import { quote } from "../_validate.ts";
 
 /** One option: a string that takes a value, or a boolean flag. */
 export interface OptionSpec {

@@ -3,8 +3,9 @@
 
 import process from "node:process";
 import { createClient, type SmileIdClient } from "../client.ts";
-import { quote, SmileIdError } from "../errors.ts";
+import { SmileIdError } from "../errors.ts";
 import { jsonText, printable } from "./_format.ts";
+import { quote } from "../_validate.ts";
 
 /**
  * Where the CLI writes: `process.stdout`, `process.stderr`, or anything with `write`.

@@ -1,12 +1,12 @@
 // How the CLI prints: escaped lines and tables, ASCII-safe JSON, job statuses, progress and
 // request lines, and an error's cause chain down to its root cause.
 
-import { escapeText } from "../errors.ts";
 import { imageLinkExpiry } from "../image.ts";
 import type { PollProgress } from "../poll.ts";
 import { describeResult, type ResultSummary } from "../result.ts";
 import type { FakeRequestRecord } from "../testing/mod.ts";
 import type { IdResponse, JobResult, JobStatus } from "../types.ts";
+import { escapeText } from "../_validate.ts";
 
 /**
  * A line as is when nothing in it could drive a terminal or forge a line; otherwise the whole

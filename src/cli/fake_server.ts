@@ -1,12 +1,12 @@
 // The fake-server command: the fake Smile ID on loopback, until Ctrl-C.
 
-import { quote } from "../errors.ts";
 import { createFakeSmileId } from "../testing/mod.ts";
 import { type FetchServer, serveFetch } from "../testing/node.ts";
 import { COMMON_OPTIONS, noPositionals, parse, seconds } from "./_args.ts";
 import { type Context, EXIT_FAILURE, EXIT_OK, NAME, usage, UsageError } from "./_context.ts";
 import { requestLine, table } from "./_format.ts";
 import { printHelp } from "./_help.ts";
+import { quote } from "../_validate.ts";
 
 const COMMAND = "fake-server";
 const OPTIONS = {

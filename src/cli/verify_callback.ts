@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { concatBytes } from "../_body.ts";
 import { verifyCallback } from "../callback.ts";
-import { quote, SmileIdError } from "../errors.ts";
+import { SmileIdError } from "../errors.ts";
 import { classifyCallbackError } from "../handler.ts";
 import { describeResult } from "../result.ts";
 import { createSigner } from "../signature.ts";
@@ -13,6 +13,7 @@ import { client, config, type Context, EXIT_FAILURE, EXIT_OK, usage, UsageError 
 import { decisionText, rootCause, table } from "./_format.ts";
 import { printHelp } from "./_help.ts";
 import { unreachable } from "./_report.ts";
+import { quote } from "../_validate.ts";
 
 const COMMAND = "verify-callback";
 const OPTIONS = { ...CONFIG_OPTIONS, tolerance: { type: "string" }, confirm: { type: "boolean" } } as const;

@@ -4,9 +4,9 @@
 // assembled from (the same evidence as docs/answers.md). Every personal value is invented; the
 // photos are one real 8×8 grey JPEG (159 bytes).
 
-import { invalidArgument, quote } from "../errors.ts";
 import type { JsonObject, JsonValue } from "../types.ts";
 import { clone, isObject } from "./_protocol.ts";
+import { invalidArgument, quote } from "../_validate.ts";
 
 /**
  * The Smile ID products the fake can shape a job as, with the `job_type` each puts in

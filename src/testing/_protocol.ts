@@ -4,9 +4,9 @@
 // The table of answers is documented on src/testing/mod.ts.
 
 import { readText } from "../_body.ts";
-import { quote } from "../errors.ts";
 import type { Signer } from "../signature.ts";
 import type { JsonObject, JsonValue } from "../types.ts";
+import { quote } from "../_validate.ts";
 
 /** Largest request body the fake reads. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;

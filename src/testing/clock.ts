@@ -7,8 +7,8 @@
  * @module
  */
 
-import { invalidArgument } from "../errors.ts";
 import type { Clock } from "../types.ts";
+import { invalidArgument } from "../_validate.ts";
 
 /**
  * A {@linkcode Clock} on virtual time. The time moves when the test moves it (`advance`, `set`)

@@ -55,14 +55,14 @@
 
 import { delay } from "@std/async/delay";
 import { clockOption, readNow } from "../_clock.ts";
-import { invalidArgument, quote, SmileIdError } from "../errors.ts";
-import { nonEmpty } from "../request.ts";
+import { SmileIdError } from "../errors.ts";
 import { createSigner } from "../signature.ts";
 import type { FetchLike } from "../transport.ts";
 import type { Clock, JsonObject, JsonValue } from "../types.ts";
 import { DEFAULT_CODE, DEFAULT_RESULT } from "./_default_result.ts";
 import { type FakeProduct, productJob } from "./_products.ts";
 import { answerJobStatus, answerTimestamp, clone, isObject, type JobView, safePath } from "./_protocol.ts";
+import { invalidArgument, nonEmpty, quote } from "../_validate.ts";
 
 export { createTestClock, type TestClock } from "./clock.ts";
 export type { FakeProduct } from "./_products.ts";

@@ -16,7 +16,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { concatBytes } from "../_body.ts";
-import { invalidArgument } from "../errors.ts";
+import { invalidArgument } from "../_validate.ts";
 
 /** Largest request body {@linkcode serveFetch} reads; a larger one is answered 413. */
 const MAX_SERVED_BODY_BYTES = 4 * 1024 * 1024;

@@ -266,7 +266,7 @@ const ENTRY_POINTS: readonly string[] = Object.values(
   JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json"))).exports as Record<string, string>,
 ).map((path) => path.replace(/^\.\//, ""));
 
-const { PACKAGE_RUNS, packageSuiteCommand } = await import("./npm/check.ts");
+const { PACKAGE_RUNS, packageSuiteCommand, SUITE } = await import("./npm/check.ts");
 const NODES = { node22: NODE22, node24: NODE24 } as const;
 
 const STEPS: readonly Step[] = [
@@ -305,6 +305,14 @@ const STEPS: readonly Step[] = [
     needs: [node],
     after: "npm checks",
   })),
+  // Bun through the package's `import` condition (it has no separate require path for an ES module).
+  {
+    name: "bun npm import",
+    cmd: [BUN, "test", `${SUITE}/esm/`],
+    reader: BUN_TEST,
+    needs: ["bun"],
+    after: "npm checks",
+  },
   { name: "workerd", cmd: [DENO, "run", "-A", DEV, "scripts/conformance/workerd.ts"], reader: PLAIN },
   {
     name: "chromium",

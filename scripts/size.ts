@@ -1,7 +1,7 @@
 // Size budget (the CI step "size budget"): bundles each entry point with esbuild, minified for the
 // browser (ES2022), prints its minified and gzip -9 sizes and fails when one is above its budget.
 // Deterministic: same sources, same esbuild, same gzip level, same bytes. `--why` also lists the
-// minified bytes each input contributes (esbuild's metafile). scripts/bench.ts reuses `measure`.
+// minified bytes each input contributes (esbuild's metafile). scripts/bench/bench.ts reuses `measure`.
 //
 //   deno run -A --import-map=scripts/dev_imports.json scripts/size.ts [--why]
 //

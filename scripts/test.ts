@@ -324,7 +324,7 @@ const STEPS: readonly Step[] = [
   { name: "size budget", cmd: [DENO, "run", "-A", DEV, "scripts/size.ts"], reader: PLAIN },
   {
     name: "bench (quick)",
-    cmd: [DENO, "run", "-A", "--unstable-kv", DEV, "scripts/bench.ts", "--quick"],
+    cmd: [DENO, "run", "-A", "--unstable-kv", DEV, "scripts/bench/bench.ts", "--quick"],
     needs: ["redis"],
   },
 ];

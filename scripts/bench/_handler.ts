@@ -1,10 +1,10 @@
-// The callback handler under load (scripts/bench.ts): createCallbackHandler with each replay guard
+// The callback handler under load (scripts/bench/bench.ts): createCallbackHandler with each replay guard
 // (in memory, Redis, Deno KV), each against its own floor, and with confirm over real HTTP
 // against a bare confirming handler. Runs in the Deno bench process and in Node (through
-// scripts/_bench_child.ts); Deno KV only where `Deno.openKv` exists (Deno with --unstable-kv).
+// scripts/bench/_child.ts); Deno KV only where `Deno.openKv` exists (Deno with --unstable-kv).
 // The handler is called directly with Request objects, no HTTP server in front of it, so the
 // figures measure the library and not an HTTP stack; only the confirm cases talk HTTP, to a fake
-// Smile ID in a process of its own (scripts/_bench_fake.ts, started by bench.ts). Starts its own
+// Smile ID in a process of its own (scripts/bench/_fake.ts, started by bench.ts). Starts its own
 // redis-server on a free 127.0.0.1 port without persistence (tests/host/_redis_server.ts) and
 // stops it afterwards.
 
@@ -14,14 +14,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { createClient as createRedisClient } from "redis";
-import { verifyCallback } from "../src/callback.ts";
-import { createClient } from "../src/client.ts";
-import { createKvReplayGuard, type KvLike } from "../src/deno_kv.ts";
-import { createCallbackHandler } from "../src/handler.ts";
-import { createRedisReplayGuard, type NodeRedisLikeClient } from "../src/redis.ts";
-import { createMemoryReplayGuard, type ReplayGuard } from "../src/replay_guard.ts";
-import { type RedisServer, startRedis } from "../tests/host/_redis_server.ts";
-import { API_KEY, callbackBody, CONCURRENCY, PARTNER_ID, TIMESTAMP } from "./_bench_suite.ts";
+import { verifyCallback } from "../../src/callback.ts";
+import { createClient } from "../../src/client.ts";
+import { createKvReplayGuard, type KvLike } from "../../src/deno_kv.ts";
+import { createCallbackHandler } from "../../src/handler.ts";
+import { createRedisReplayGuard, type NodeRedisLikeClient } from "../../src/redis.ts";
+import { createMemoryReplayGuard, type ReplayGuard } from "../../src/replay_guard.ts";
+import { type RedisServer, startRedis } from "../../tests/host/_redis_server.ts";
+import { API_KEY, callbackBody, CONCURRENCY, PARTNER_ID, TIMESTAMP } from "./_suite.ts";
 
 /** The rows of the table, in order; each handler row comes after its floor. */
 export type HandlerCaseId =
@@ -92,7 +92,7 @@ export interface HandlerResult {
   readonly cases: HandlerCase[];
 }
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = new URL("../..", import.meta.url).pathname;
 const deno = (globalThis as { Deno?: typeof Deno }).Deno;
 const URL_ = "http://localhost/smile-id/callback";
 const BASE = Date.parse(TIMESTAMP);

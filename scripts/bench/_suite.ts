@@ -1,10 +1,10 @@
 // Throughput measurements shared by every runtime the benchmark covers. Deno runs them inside
-// scripts/bench.ts; Node and Bun run them through scripts/_bench_child.ts. Web APIs only
+// scripts/bench/bench.ts; Node and Bun run them through scripts/bench/_child.ts. Web APIs only
 // (performance, crypto.subtle, TextEncoder), so one file measures every runtime the same way.
 
-import { verifyCallback } from "../src/callback.ts";
-import { createMemoryReplayGuard } from "../src/replay_guard.ts";
-import { createSigner, type Signer, verifySignature } from "../src/signature.ts";
+import { verifyCallback } from "../../src/callback.ts";
+import { createMemoryReplayGuard } from "../../src/replay_guard.ts";
+import { createSigner, type Signer, verifySignature } from "../../src/signature.ts";
 import { decodeBase64, encodeBase64 } from "@std/encoding/base64";
 
 /** The part of the official Node SDK (`smile-identity-core`) that the benchmark calls. */

@@ -1,8 +1,8 @@
-// The workerd cold-start worker (bundled by scripts/bench.ts, run by scripts/_bench_workerd.mjs):
+// The workerd cold-start worker (bundled by scripts/bench/bench.ts, run by scripts/bench/_workerd.mjs):
 // its first request verifies one signature with our verifySignature. Same inputs as
-// scripts/_bench_suite.ts and scripts/_bench_cold.mjs.
+// scripts/bench/_suite.ts and scripts/bench/_cold.mjs.
 
-import { verifySignature } from "../mod.ts";
+import { verifySignature } from "../../mod.ts";
 
 const credentials = { partnerId: "085", apiKey: "benchmark-api-key-0123456789abcdef" };
 const signed = { timestamp: "2024-05-01T12:00:00.000Z", signature: "0cM6NGENvifoMtQAY2rGwq4MUAsV+Gr/+o+VHgr20pE=" };

@@ -1,13 +1,13 @@
-// Runs scripts/_bench_suite.ts in Node or Bun and prints its result as one JSON line on stdout.
-// Spawned by scripts/bench.ts: `<runtime> scripts/_bench_child.ts '<json options>'`. With
+// Runs scripts/bench/_suite.ts in Node or Bun and prints its result as one JSON line on stdout.
+// Spawned by scripts/bench/bench.ts: `<runtime> scripts/bench/_child.ts '<json options>'`. With
 // "official": true it also loads the official Node SDK (smile-identity-core) in this process;
-// with "handler": true it runs the callback handler's load test (scripts/_bench_handler.ts) instead,
+// with "handler": true it runs the callback handler's load test (scripts/bench/_handler.ts) instead,
 // its confirm cases against the fake Smile ID at "fakeBase".
 
 import { createRequire } from "node:module";
 import process from "node:process";
-import { type OfficialSdk, runSuite } from "./_bench_suite.ts";
-import { runHandlerBench } from "./_bench_handler.ts";
+import { type OfficialSdk, runSuite } from "./_suite.ts";
+import { runHandlerBench } from "./_handler.ts";
 
 const args = JSON.parse(process.argv[2] ?? "{}") as {
   runtime: string;

@@ -1,5 +1,5 @@
-// Cold start in workerd, through miniflare (run with Node 22 by scripts/bench.ts):
-//   node scripts/_bench_workerd.mjs '{"workers":{"empty":"<bundle>","ours":"<bundle>"},"reps":N}'
+// Cold start in workerd, through miniflare (run with Node 22 by scripts/bench/bench.ts):
+//   node scripts/bench/_workerd.mjs '{"workers":{"empty":"<bundle>","ours":"<bundle>"},"reps":N}'
 // Each repetition starts a new workerd process with one worker and sends it one request. Inside
 // workerd, clocks stand still while a request runs, so the times are taken here, in the host:
 //   readyMs: new Miniflare() until `ready` (workerd spawned, worker script loaded and run);

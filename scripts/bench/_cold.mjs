@@ -1,9 +1,9 @@
 // Cold start: one fresh process that imports a library and verifies one signature, then prints
 // one JSON line. Plain JavaScript, so that no runtime spends time on TypeScript for the entry.
-// Spawned by scripts/bench.ts many times:
-//   <runtime> scripts/_bench_cold.mjs ours <module path or URL>       our verifySignature
-//   <runtime> scripts/_bench_cold.mjs official <package or path>      the official SDK (Node)
-//   <runtime> scripts/_bench_cold.mjs empty                           the runtime alone
+// Spawned by scripts/bench/bench.ts many times:
+//   <runtime> scripts/bench/_cold.mjs ours <module path or URL>       our verifySignature
+//   <runtime> scripts/bench/_cold.mjs official <package or path>      the official SDK (Node)
+//   <runtime> scripts/bench/_cold.mjs empty                           the runtime alone
 // Times are performance.now() readings: milliseconds since the runtime's time origin.
 
 const startMs = performance.now();

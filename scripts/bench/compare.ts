@@ -3,13 +3,13 @@
 // this code and of the code before issue 21 (src/_compare.ts at fb33148, copied below), measured
 // in interleaved rounds in one run, and their ratio. Not a test: it judges nothing.
 //
-//   deno run -A --import-map=scripts/dev_imports.json scripts/bench_compare.ts
-//   node scripts/bench_compare.ts        (Node 22.18+ runs TypeScript directly)
+//   deno run -A --import-map=scripts/dev_imports.json scripts/bench/compare.ts
+//   node scripts/bench/compare.ts        (Node 22.18+ runs TypeScript directly)
 
-import { compareWithTruth, resultKey } from "../src/_compare.ts";
-import { isJsonObject, toJobResult, toJobStatus } from "../src/_schemas.ts";
-import type { CallbackMismatch, CallbackPayload } from "../src/callback.ts";
-import type { JobStatus, JsonObject, JsonValue } from "../src/types.ts";
+import { compareWithTruth, resultKey } from "../../src/_compare.ts";
+import { isJsonObject, toJobResult, toJobStatus } from "../../src/_schemas.ts";
+import type { CallbackMismatch, CallbackPayload } from "../../src/callback.ts";
+import type { JobStatus, JsonObject, JsonValue } from "../../src/types.ts";
 
 // ---- the code before issue 21, verbatim but for `export` ---------------------------------------
 

@@ -12,22 +12,22 @@
 // `<!-- /bench -->`, which --write replaces with this run's tables (REGIONS below). A region this
 // script makes but the file lacks, or the reverse, stops --write before anything is written.
 //
-// Deno is measured in this process; Node 22 and Bun in child processes (scripts/_bench_child.ts),
+// Deno is measured in this process; Node 22 and Bun in child processes (scripts/bench/_child.ts),
 // one runtime at a time so that they never compete for the CPU. Work files go to .bench/. The
-// callback handler's load test (scripts/_bench_handler.ts) runs in Deno (with Deno KV, so the task
+// callback handler's load test (scripts/bench/_handler.ts) runs in Deno (with Deno KV, so the task
 // passes --unstable-kv) and in Node 22, and starts its own redis-server when one is installed.
 
-import { createClient } from "../src/client.ts";
-import { waitForJobStatus, type WaitForJobStatusOptions } from "../src/poll.ts";
-import { createFakeSmileId } from "../src/testing/mod.ts";
-import { API_KEY, PARTNER_ID, runSuite, type SuiteResult, TIMESTAMP } from "./_bench_suite.ts";
-import { FLOOR_OF, type HandlerCaseId, type HandlerResult, kvUnavailable, runHandlerBench } from "./_bench_handler.ts";
-import { ENTRIES, measure, type Measured, stop as stopEsbuild } from "./size.ts";
-import { BUN, NODE22 } from "./_toolchain.ts";
-import { capture } from "./_run.ts";
+import { createClient } from "../../src/client.ts";
+import { waitForJobStatus, type WaitForJobStatusOptions } from "../../src/poll.ts";
+import { createFakeSmileId } from "../../src/testing/mod.ts";
+import { API_KEY, PARTNER_ID, runSuite, type SuiteResult, TIMESTAMP } from "./_suite.ts";
+import { FLOOR_OF, type HandlerCaseId, type HandlerResult, kvUnavailable, runHandlerBench } from "./_handler.ts";
+import { ENTRIES, measure, type Measured, stop as stopEsbuild } from "../size.ts";
+import { BUN, NODE22 } from "../_toolchain.ts";
+import { capture } from "../_run.ts";
 import { gzipSync } from "node:zlib";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = new URL("../..", import.meta.url).pathname;
 const WORK = `${ROOT}.bench/`;
 const ESBUILD = `${ROOT}node_modules/.bin/esbuild`;
 const OFFICIAL_DIR = `${ROOT}node_modules/smile-identity-core/`;
@@ -152,9 +152,9 @@ async function throughput(): Promise<SuiteResult[]> {
   progress("throughput: Node 22 with the official SDK in the same process");
   const child = (runtime: string, official: boolean) =>
     JSON.stringify({ runtime, quick: QUICK, ...(official ? { official } : {}) });
-  results.push(JSON.parse(await run(NODE22, ["scripts/_bench_child.ts", child("Node 22", true)], "Node 22 suite")));
+  results.push(JSON.parse(await run(NODE22, ["scripts/bench/_child.ts", child("Node 22", true)], "Node 22 suite")));
   progress("throughput: Bun");
-  results.push(JSON.parse(await run(BUN, ["scripts/_bench_child.ts", child("Bun", false)], "Bun suite")));
+  results.push(JSON.parse(await run(BUN, ["scripts/bench/_child.ts", child("Bun", false)], "Bun suite")));
   return results;
 }
 
@@ -350,7 +350,7 @@ function officialTable(node: SuiteResult): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The callback handler under load (scripts/_bench_handler.ts), in Deno and in Node 22
+// The callback handler under load (scripts/bench/_handler.ts), in Deno and in Node 22
 
 interface HandlerRun {
   readonly runtime: string;
@@ -360,7 +360,7 @@ interface HandlerRun {
 /** Starts the fake Smile ID of the confirm cases in a Node 22 process of its own; resolves its base URL. */
 async function startBenchFake(): Promise<{ base: string; stop: () => Promise<void> }> {
   const child = new Deno.Command(NODE22, {
-    args: ["scripts/_bench_fake.ts"],
+    args: ["scripts/bench/_fake.ts"],
     cwd: ROOT,
     stdin: "piped",
     stdout: "piped",
@@ -392,7 +392,7 @@ async function handlers(): Promise<HandlerRun[]> {
     const deno = await runHandlerBench({ quick: QUICK, progress, fakeBase: fake.base });
     progress("handler: Node 22");
     const args = JSON.stringify({ runtime: "Node 22", quick: QUICK, handler: true, fakeBase: fake.base });
-    const node = JSON.parse(await run(NODE22, ["scripts/_bench_child.ts", args], "Node 22 handler")) as HandlerResult;
+    const node = JSON.parse(await run(NODE22, ["scripts/bench/_child.ts", args], "Node 22 handler")) as HandlerResult;
     return [{ runtime: "Deno", result: deno }, { runtime: "Node 22", result: node }];
   } finally {
     await fake.stop();
@@ -611,7 +611,7 @@ async function coldStart(): Promise<Cold> {
     "cold",
   );
   const npmEntry = await npmImportEntry();
-  const entry = "scripts/_bench_cold.mjs";
+  const entry = "scripts/bench/_cold.mjs";
   const variants: ColdVariant[] = [
     { name: "official", runtime: "Node 22", command: NODE22, args: [entry, "official", "smile-identity-core"] },
     { name: "ours-bundle", runtime: "Node 22", command: NODE22, args: [entry, "ours", `${dir}ours.mjs`] },
@@ -634,7 +634,7 @@ async function coldStart(): Promise<Cold> {
 
   progress("cold start: workerd through miniflare");
   await esbuild([
-    `${ROOT}scripts/_bench_worker.ts`,
+    `${ROOT}scripts/bench/_worker.ts`,
     "--bundle",
     "--format=esm",
     "--platform=neutral",
@@ -646,7 +646,7 @@ async function coldStart(): Promise<Cold> {
   );
   const workerd = JSON.parse(
     await run(NODE22, [
-      "scripts/_bench_workerd.mjs",
+      "scripts/bench/_workerd.mjs",
       JSON.stringify({
         workers: { empty: `${dir}worker_empty.js`, ours: `${dir}worker_ours.js` },
         reps: QUICK ? 2 : 15,

@@ -1,14 +1,14 @@
 // A fake Smile ID in a process of its own, for the callback handler benchmark's confirm cases
-// (scripts/_bench_handler.ts): it creates every job it is asked about, complete at once, and
+// (scripts/bench/_handler.ts): it creates every job it is asked about, complete at once, and
 // serves over HTTP on 127.0.0.1. Prints one JSON line `{"url": "http://127.0.0.1:<port>/v1"}`
 // on stdout, then serves until its stdin closes.
 //
-//   node scripts/_bench_fake.ts
+//   node scripts/bench/_fake.ts
 
 import process from "node:process";
-import { createFakeSmileId } from "../src/testing/mod.ts";
-import { serveFetch } from "../src/testing/node.ts";
-import { API_KEY, PARTNER_ID } from "./_bench_suite.ts";
+import { createFakeSmileId } from "../../src/testing/mod.ts";
+import { serveFetch } from "../../src/testing/node.ts";
+import { API_KEY, PARTNER_ID } from "./_suite.ts";
 
 let served = 0;
 const fake = createFakeSmileId({

@@ -7,7 +7,7 @@
 
 import { delay } from "@std/async/delay";
 import { SmileIdError } from "./errors.ts";
-import { escapeText, invalidArgument, quote } from "./_validate.ts";
+import { escapeText, invalidArgument, quote, signalOption } from "./_validate.ts";
 
 /**
  * A `fetch`-compatible function: the global `fetch`, a test double, a Worker service binding's
@@ -69,10 +69,8 @@ export async function send<T>(
   consume: (response: Response) => Promise<T>,
 ): Promise<T> {
   if (!(request instanceof Request)) throw invalidArgument("The request", "a Request", request);
-  const { timeoutMs, signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw invalidArgument("Option signal", "an AbortSignal", signal);
-  }
+  const { timeoutMs } = options;
+  const signal = signalOption(options.signal);
   if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw invalidArgument("Option timeoutMs", "a positive number", timeoutMs);
   }
@@ -106,17 +104,19 @@ export async function send<T>(
   };
   signal?.addEventListener("abort", onAbort, { once: true });
 
-  let response: Response | undefined;
-  const exchange = (async () => {
-    response = await fetchFn(request, { signal: controller.signal });
-    return await consume(response);
-  })();
+  // Listening before fetch is called: a fetch that aborts (or makes the caller abort) while it is
+  // being called, then never settles, still ends the exchange.
   let stop: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     const listener = () => reject(controller.signal.reason);
     controller.signal.addEventListener("abort", listener, { once: true });
     stop = () => controller.signal.removeEventListener("abort", listener);
   });
+  let response: Response | undefined;
+  const exchange = (async () => {
+    response = await fetchFn(request, { signal: controller.signal });
+    return await consume(response);
+  })();
   try {
     return await Promise.race([exchange, aborted]);
   } catch (error) {

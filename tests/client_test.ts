@@ -347,3 +347,21 @@ test("createClient().getJobStatus() refuses a fixed answer carrying an earlier r
   }
   assertStrictEquals(requests.length, 2, "one request per call");
 });
+
+test("getJobStatus() rejects with code aborted when the caller aborts while fetch is being called", async () => {
+  const controller = new AbortController();
+  let calls = 0;
+  // Aborts synchronously from inside fetch, then never answers: only the abort can end the call.
+  const fetch: FetchLike = () => {
+    calls++;
+    controller.abort(new Error("the caller gave up"));
+    return new Promise<Response>(() => {});
+  };
+  const client = createClient({ partnerId, apiKey, fetch, timeoutMs: 24 * 3_600_000 });
+  const error = await assertRejectsWithCode(
+    () => client.getJobStatus({ userId: "user-1", jobId: "job-1" }, { signal: controller.signal }),
+    "aborted",
+  );
+  assertStrictEquals((error.cause as Error).message, "the caller gave up");
+  assertStrictEquals(calls, 1);
+});

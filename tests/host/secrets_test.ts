@@ -777,13 +777,20 @@ test("sweep: the key planted in every argument and option of the public API reac
 async function cli(
   where: string,
   argv: string[],
-  io: { env?: Record<string, string>; fetch?: typeof fetch; stdin?: string; signal?: AbortSignal } = {},
+  io: {
+    env?: Record<string, string>;
+    fetch?: typeof fetch;
+    stdin?: string;
+    signal?: AbortSignal;
+    /** Called with everything written to stdout so far, after each write. */
+    onStdout?: (stdout: string) => void;
+  } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
   const code = await main(argv, {
     env: io.env ?? { SMILE_PARTNER_ID: partnerId, SMILE_API_KEY: API_KEY },
-    stdout: { write: (text: string) => (stdout += text), isTTY: false },
+    stdout: { write: (text: string) => void io.onStdout?.(stdout += text), isTTY: false },
     stderr: { write: (text: string) => (stderr += text), isTTY: false },
     stdin: Object.assign(
       (async function* () {
@@ -883,11 +890,11 @@ test("the CLI prints no trace of the API key on any path", { timeout: 60_000 }, 
 
   // The fake server command given the key explicitly, stopped through the signal.
   const stop = new AbortController();
+  // Stopped once it says it serves: a trigger from its own output, not a timer.
   const serving = cli("fake-server with --api-key", ["fake-server", "--port", "0", "--api-key", API_KEY], {
     signal: stop.signal,
+    onStdout: (stdout) => void (/Press Ctrl-C to stop/.test(stdout) && stop.abort()),
   });
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  stop.abort();
   codes["fake-server with --api-key"] = (await serving).code;
 
   assertStrictEquals(codes.sign, 0);

@@ -11,7 +11,7 @@
 import * as v from "valibot";
 import { type SchemaIssue, SmileIdError } from "./errors.ts";
 import type { IdResponse, ImageLinks, JobResult, JobStatus, JsonObject, JsonValue, PartnerParams } from "./types.ts";
-import { escapeText } from "./_validate.ts";
+import { escapeText, isPlaceholder } from "./_validate.ts";
 
 // Each schema is built in a /* @__PURE__ */ closure so that bundlers drop the schemas (and
 // valibot) from bundles that do not use them: esbuild ignores valibot's own
@@ -160,7 +160,7 @@ function toIdResponse(raw: JsonObject): IdResponse | undefined {
 
 /** A string of the ID response, `undefined` for a placeholder or another type. */
 function idText(value: JsonValue | undefined): string | undefined {
-  return typeof value === "string" && !/^\s*(not available|nan-nan-nan)?\s*$/i.test(value) ? value : undefined;
+  return typeof value === "string" && !isPlaceholder(value) ? value : undefined;
 }
 
 /** A string as it is; anything else `undefined`. */

@@ -68,6 +68,28 @@ export function invalidArgument(what: string, expected: string, value: unknown, 
   return new SmileIdError("invalid_argument", `${what} must be ${expected}, got ${got}`);
 }
 
+/**
+ * Whether received text stands for no value: blank, or a placeholder Smile ID sends in place of
+ * an ID-response field or an image (`"Not Available"`, `"NaN-NaN-NaN"`), in any case.
+ */
+export function isPlaceholder(text: string): boolean {
+  return /^\s*(not available|nan-nan-nan)?\s*$/i.test(text);
+}
+
+/** Checks an optional `signal` option: an `AbortSignal` or nothing. */
+export function signalOption(value: unknown): AbortSignal | undefined {
+  if (value !== undefined && !(value instanceof AbortSignal)) {
+    throw invalidArgument("Option signal", "an AbortSignal", value);
+  }
+  return value;
+}
+
+/** Checks an optional option that must be a function (a hook such as `onProgress`). */
+export function functionOption<F>(value: F | undefined, name: string): F | undefined {
+  if (value !== undefined && typeof value !== "function") throw invalidArgument(`Option ${name}`, "a function", value);
+  return value;
+}
+
 /** Checks an optional option that must be a positive finite number. */
 export function positiveOption(value: unknown, name: string): number | undefined {
   if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value <= 0)) {

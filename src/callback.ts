@@ -16,14 +16,14 @@ import { bytesToText, parseJsonObject, readText } from "./_body.ts";
 import { compareWithTruth, pairKey, resultKey } from "./_compare.ts";
 import { clockOption, readNow } from "./_clock.ts";
 import { ownPairs } from "./_own_pairs.ts";
-import { jobStatusSchema, toJobResult, toJobStatus, validate } from "./_schemas.ts";
+import { jobStatusSchema, toJobResult, toJobStatus, toText, validate } from "./_schemas.ts";
 import { parseTimestamp } from "./_time.ts";
 import { SmileIdError, type SmileIdErrorDetails } from "./errors.ts";
 import type { JobStatusReader } from "./poll.ts";
 import { createMemoryReplayGuard, type ReplayGuard, type ReplayKeyState } from "./replay_guard.ts";
 import type { Signer } from "./signature.ts";
-import type { Clock, JobResult, JobStatus, JsonObject, JsonValue } from "./types.ts";
-import { escapeText, invalidArgument, quote } from "./_validate.ts";
+import type { Clock, JobResult, JobStatus, JsonObject } from "./types.ts";
+import { escapeText, invalidArgument, positiveOption, quote, signalOption } from "./_validate.ts";
 
 /**
  * How {@linkcode verifyCallback} checks a callback.
@@ -286,8 +286,8 @@ export function callbackSettings(options: VerifyCallbackOptions): CallbackSettin
   }
   return {
     tolerance,
-    maxBytes: positive(options.maxBodyBytes, "maxBodyBytes", DEFAULT_MAX_BODY_BYTES),
-    rememberSeconds: positive(options.rememberSeconds, "rememberSeconds", DEFAULT_REMEMBER_SECONDS),
+    maxBytes: positiveOption(options.maxBodyBytes, "maxBodyBytes") ?? DEFAULT_MAX_BODY_BYTES,
+    rememberSeconds: positiveOption(options.rememberSeconds, "rememberSeconds") ?? DEFAULT_REMEMBER_SECONDS,
     clock,
   };
 }
@@ -389,9 +389,7 @@ export async function verifyCallback(
       "Option confirm needs a reader to fetch the job status: use client.verifyCallback or pass reader",
     );
   }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw invalidArgument("Option signal", "an AbortSignal", signal);
-  }
+  signalOption(signal);
   if (replayGuard !== undefined && replayGuard !== false && !isReplayGuard(replayGuard)) {
     throw invalidArgument("Option replayGuard", `false or ${GUARD_SHAPE}`, replayGuard);
   }
@@ -624,8 +622,8 @@ function toPayload(json: JsonObject, timestamp: string, signature: string): Call
     envelope: jobStatus ? "job_status" : "result",
     result,
     jobStatus,
-    userId: params?.userId ?? text(json.user_id),
-    jobId: params?.jobId ?? text(json.job_id),
+    userId: params?.userId ?? toText(json.user_id),
+    jobId: params?.jobId ?? toText(json.job_id),
     timestamp,
     signature,
     raw: json,
@@ -680,16 +678,4 @@ async function confirmStatus(
     }
   }
   return status;
-}
-
-function text(value: JsonValue | undefined): string | undefined {
-  return typeof value === "string" || typeof value === "number" ? String(value) : undefined;
-}
-
-function positive(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw invalidArgument(`Option ${name}`, "a positive number", value);
-  }
-  return value;
 }

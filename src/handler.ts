@@ -27,7 +27,7 @@ import type { SmileIdClient } from "./client.ts";
 import { SmileIdError, type SmileIdErrorCode } from "./errors.ts";
 import { createMemoryReplayGuard, type ReplayGuard } from "./replay_guard.ts";
 import type { Clock, JobStatus } from "./types.ts";
-import { escapeText, invalidArgument, quote } from "./_validate.ts";
+import { escapeText, functionOption, invalidArgument, quote } from "./_validate.ts";
 
 /**
  * What `onCallback` gets for a result it processes after {@linkcode reconcileJobs} polled it:
@@ -320,9 +320,8 @@ export function handlerSetup(options: CreateCallbackHandlerOptions<boolean>): Ha
     throw new SmileIdError("invalid_argument", "Option client must be a client from createClient");
   }
   if (typeof onCallback !== "function") throw invalidArgument("Option onCallback", "a function", onCallback);
-  for (const [name, hook] of [["onRejected", onRejected], ["onDuplicate", onDuplicate]] as const) {
-    if (hook !== undefined && typeof hook !== "function") throw invalidArgument(`Option ${name}`, "a function", hook);
-  }
+  functionOption(onRejected, "onRejected");
+  functionOption(onDuplicate, "onDuplicate");
   const settings = callbackSettings({ ...options, clock: options.clock ?? client.clock });
   let guard = options.replayGuard;
   if (guard === undefined) {

@@ -14,7 +14,7 @@ import { SmileIdError } from "./errors.ts";
 import { isLoopback } from "./server.ts";
 import { type FetchLike, send } from "./transport.ts";
 import type { Clock } from "./types.ts";
-import { invalidArgument, positiveOption, quote } from "./_validate.ts";
+import { invalidArgument, isPlaceholder, positiveOption, quote } from "./_validate.ts";
 
 /** Default limit of {@linkcode downloadImage}: 10 MiB. */
 const DEFAULT_MAX_IMAGE_BYTES = 10_485_760;
@@ -43,7 +43,7 @@ export function decodeImage(base64: string): Uint8Array<ArrayBuffer> {
     throw new SmileIdError("invalid_argument", `An image must be base64 text, got ${describeType(base64)}`);
   }
   const text = base64.trim().replace(/^data:[^,]*;base64,/i, "").replace(/\r?\n/g, "");
-  if (/^(not available|nan-nan-nan)?$/i.test(text)) {
+  if (isPlaceholder(text)) {
     throw new SmileIdError(
       "invalid_argument",
       "An image must be base64 text, got a placeholder that means no image was sent",

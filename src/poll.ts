@@ -10,7 +10,7 @@ import { clockOption } from "./_clock.ts";
 import { SmileIdError } from "./errors.ts";
 import type { JobStatusQuery } from "./request.ts";
 import type { Clock, JobStatus } from "./types.ts";
-import { invalidArgument, positiveOption, quote } from "./_validate.ts";
+import { functionOption, invalidArgument, positiveOption, quote, signalOption } from "./_validate.ts";
 
 /**
  * Anything that can ask for a job's status once: a client from `createClient`, or a stand-in.
@@ -250,13 +250,8 @@ export async function waitForJobStatus(
   if (typeof notFoundGraceMs !== "number" || Number.isNaN(notFoundGraceMs) || notFoundGraceMs < 0) {
     throw invalidArgument("Option notFoundGraceMs", "a number of milliseconds, 0 or more", notFoundGraceMs);
   }
-  const { signal, onProgress } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw invalidArgument("Option signal", "an AbortSignal", signal);
-  }
-  if (onProgress !== undefined && typeof onProgress !== "function") {
-    throw invalidArgument("Option onProgress", "a function", onProgress);
-  }
+  const signal = signalOption(options.signal);
+  const onProgress = functionOption(options.onProgress, "onProgress");
   const clock = clockOption(options.clock, true);
   const { random = Math.random } = options;
   if (typeof random !== "function") {

@@ -11,7 +11,7 @@ import { SmileIdError } from "./errors.ts";
 import { type CreateCallbackHandlerOptions, handlerSetup, type OnceOutcome, runOnce } from "./handler.ts";
 import type { JobStatusQuery } from "./request.ts";
 import type { JobStatus } from "./types.ts";
-import { invalidArgument } from "./_validate.ts";
+import { functionOption, invalidArgument, signalOption } from "./_validate.ts";
 
 /**
  * One job for {@linkcode reconcileJobs}: the ids it was submitted with.
@@ -157,13 +157,8 @@ export async function reconcileJobs(
   if (!(Number.isInteger(maxRequests) || maxRequests === Infinity) || maxRequests < 0) {
     throw invalidArgument("Option maxRequests", "a non-negative integer", maxRequests);
   }
-  const { signal, onFailed } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw invalidArgument("Option signal", "an AbortSignal", signal);
-  }
-  if (onFailed !== undefined && typeof onFailed !== "function") {
-    throw invalidArgument("Option onFailed", "a function", onFailed);
-  }
+  const signal = signalOption(options.signal);
+  const onFailed = functionOption(options.onFailed, "onFailed");
 
   const { client, settings } = setup;
   const counts = { processed: 0, duplicate: 0, pending: 0, failed: 0, skipped: 0, requests: 0 };

@@ -6,7 +6,7 @@ import { clockOption, readNow } from "../_clock.ts";
 import { SmileIdError } from "../errors.ts";
 import { createSigner } from "../signature.ts";
 import type { Clock, JsonObject, JsonValue } from "../types.ts";
-import { invalidArgument, nonEmpty, quote } from "../_validate.ts";
+import { functionOption, invalidArgument, nonEmpty, quote } from "../_validate.ts";
 import {
   type BuildCallbackOptions,
   callbackBody,
@@ -396,10 +396,7 @@ export function createFakeSmileId(options: CreateFakeSmileIdOptions): FakeSmileI
   const autoCompletesAfterMs = options.autoCreateJobs === undefined
     ? undefined
     : delayOption(options.autoCreateJobs.completesAfterMs, "autoCreateJobs.completesAfterMs");
-  const onRequest = options.onRequest;
-  if (onRequest !== undefined && typeof onRequest !== "function") {
-    throw invalidArgument("Option onRequest", "a function", onRequest);
-  }
+  const onRequest = functionOption(options.onRequest, "onRequest");
   const maxRequests = options.maxRequests ?? DEFAULT_MAX_REQUESTS;
   if (
     typeof maxRequests !== "number" || !(Number.isInteger(maxRequests) || maxRequests === Infinity) || maxRequests < 1

@@ -301,7 +301,8 @@ export async function waitForJobStatus(
     let failure: unknown;
     let delay: number | undefined;
     if (signal?.aborted) {
-      failure = isCode(error, "aborted") ? error : aborted(target, attempt, lastStatus, signal.reason);
+      // The request's own `aborted` error becomes the cause: the one thrown carries lastStatus.
+      failure = aborted(target, attempt, lastStatus, isCode(error, "aborted") ? error : signal.reason);
     } else if (status?.jobComplete) {
       // done
     } else if (error !== undefined && !retryable(error) && !notFoundYet(error)) {

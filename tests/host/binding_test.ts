@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { createClient, createSigner, type FetchLike } from "../../mod.ts";
 import { concatBytes } from "../../src/_body.ts";
-import { assertRejectsWithCode } from "../_helpers.ts";
+import { assertRejectsWithCode, madeUpApproval } from "../_helpers.ts";
 
 const partnerId = "085";
 const apiKey = "binding-test-key-7e21";
@@ -61,25 +61,8 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
-/** The answer a party without the key makes up: an approval, under the request's own pair. */
-function madeUp(received: Received): Record<string, unknown> {
-  return {
-    job_complete: true,
-    job_success: true,
-    code: "2302",
-    result: {
-      ResultCode: "1012",
-      ResultText: "ID Number Validated",
-      PartnerParams: { user_id: received.body.user_id, job_id: received.body.job_id },
-      Actions: { Verify_ID_Number: "Verified" },
-    },
-    timestamp: received.body.timestamp,
-    signature: received.body.signature,
-  };
-}
-
 test("getJobStatus() and polling refuse an answer that echoes the request's own pair, over a real socket", async () => {
-  const reflector = await serve((received, res) => json(res, 200, madeUp(received)));
+  const reflector = await serve((received, res) => json(res, 200, madeUpApproval(received.body, received.body)));
   try {
     const client = createClient({ partnerId, apiKey, server: `${reflector.origin}/v1`, fetch: (r) => fetch(r) });
     const error = await assertRejectsWithCode(
@@ -113,7 +96,7 @@ test("getJobStatus() refuses the answer a redirect-following fetch wrapper bring
       return;
     }
     // Wherever the redirect led: a genuine-looking, properly signed answer.
-    json(res, 200, { ...madeUp(received), ...(await serverSigner.sign()) });
+    json(res, 200, { ...madeUpApproval(received.body, received.body), ...(await serverSigner.sign()) });
   });
   try {
     // A user's wrapper that re-issues the request with redirects followed.

@@ -16,7 +16,7 @@ import {
   verifyCallback,
 } from "../../mod.ts";
 import { createFakeSmileId, createTestClock } from "../../src/testing/mod.ts";
-import { assertRejectsWithCode } from "../_helpers.ts";
+import { assertRejectsWithCode, madeUpApproval } from "../_helpers.ts";
 import { startFetchServer, type TestServer } from "./_fault_server.ts";
 
 const partnerId = "085";
@@ -24,23 +24,6 @@ const apiKey = "reflection-test-key-91c4";
 const query = { userId: "user-1", jobId: "job-1" };
 /** The job as Smile ID has it: rejected. */
 const rejected = { ResultCode: "1022", ResultText: "No Match", Actions: { Verify_ID_Number: "Not Verified" } };
-
-/** The answer a keyless party invents: an approval, under whatever pair it has. */
-function invented(sent: JsonObject, pair: { readonly timestamp?: unknown; readonly signature?: unknown }): JsonObject {
-  return {
-    job_complete: true,
-    job_success: true,
-    code: "2302",
-    result: {
-      ResultCode: "1012",
-      ResultText: "ID Number Validated",
-      PartnerParams: { user_id: sent.user_id!, job_id: sent.job_id! },
-      Actions: { Verify_ID_Number: "Verified" },
-    },
-    timestamp: pair.timestamp as string,
-    signature: pair.signature as string,
-  };
-}
 
 /**
  * A proxy on 127.0.0.1 that holds no key. `answer` gets each request's body (index 0 first) and
@@ -68,7 +51,7 @@ test("getJobStatus() refuses the cross-reflection through a keyless proxy: reque
   const fake = createFakeSmileId({ partnerId, apiKey });
   fake.addJob({ ...query, result: rejected, jobSuccess: false });
   // Request 1 answered with its own pair; every later request with request 1's pair.
-  const proxy = await keylessProxy(fake.fetch, (sent, seen) => invented(sent, seen[0]!));
+  const proxy = await keylessProxy(fake.fetch, (sent, seen) => madeUpApproval(sent, seen[0]!));
   try {
     const client = createClient({ partnerId, apiKey, server: proxy.base });
     await assertRejectsWithCode(
@@ -95,7 +78,7 @@ test("getJobStatus() refuses the cross-reflection through a keyless proxy: reque
 test("createCallbackHandler() never acts on an answer a keyless proxy reflects, with the default confirm", async () => {
   const fake = createFakeSmileId({ partnerId, apiKey });
   fake.addJob({ ...query, result: rejected, jobSuccess: false });
-  const proxy = await keylessProxy(fake.fetch, (sent, seen) => invented(sent, seen[0]!));
+  const proxy = await keylessProxy(fake.fetch, (sent, seen) => madeUpApproval(sent, seen[0]!));
   try {
     const client = createClient({ partnerId, apiKey, server: proxy.base });
     const acted: unknown[] = [];
@@ -128,7 +111,10 @@ test("verifyCallback() refuses a callback under the pair of a request this clien
     const client = createClient({ partnerId, apiKey, server: proxy.base });
     assertStrictEquals((await client.getJobStatus(query)).jobComplete, true);
     // The proxy posts a callback of its own, under the request's pair, to the partner's endpoint.
-    const forged = { ...invented(proxy.seen[0]!, proxy.seen[0]!).result as JsonObject, ...pairOf(proxy.seen[0]!) };
+    const forged = {
+      ...madeUpApproval(proxy.seen[0]!, proxy.seen[0]!).result as JsonObject,
+      ...pairOf(proxy.seen[0]!),
+    };
     const message = /carries the pair of a request this client sent, which anyone who saw the request can copy/;
     await assertRejectsWithCode(() => client.verifyCallback(forged), "signature_mismatch", message);
     await assertRejectsWithCode(() => verifyCallback(client.signer, forged), "signature_mismatch", message);
@@ -167,7 +153,7 @@ test("what a copier can still do: another client's request pair, or a genuine an
       other = pairOf(sent); // the other instance's request: forwarded, its pair kept
       return undefined;
     }
-    if (other !== undefined && seen.length === 2) return invented(sent, other);
+    if (other !== undefined && seen.length === 2) return madeUpApproval(sent, other);
     if (genuine === undefined) {
       const answer = await (await fake.fetch(
         new Request("https://testapi.smileidentity.com/v1/job_status", {
@@ -178,7 +164,7 @@ test("what a copier can still do: another client's request pair, or a genuine an
       )).json();
       genuine = pairOf(answer); // a genuine answer, read on the wire
     }
-    return invented(sent, genuine);
+    return madeUpApproval(sent, genuine);
   });
   try {
     const instanceB = createClient({ partnerId, apiKey, server: proxy.base, clock });

@@ -22,7 +22,7 @@ import { resolveServer, type ServerInput } from "./server.ts";
 import { createSigner, type Signer, type SignerCredentials } from "./signature.ts";
 import { type FetchLike, send } from "./transport.ts";
 import type { Clock, JobStatus, JsonObject } from "./types.ts";
-import { invalidArgument, positiveOption, quote, readQuery } from "./_validate.ts";
+import { functionOption, invalidArgument, positiveOption, quote, readQuery } from "./_validate.ts";
 
 /**
  * Client configuration.
@@ -192,10 +192,7 @@ export function createClient(config: ClientConfig): SmileIdClient {
   }
   const signer = createSigner(config);
   const server = resolveServer(config.server ?? "sandbox");
-  const fetchFn = config.fetch;
-  if (fetchFn !== undefined && typeof fetchFn !== "function") {
-    throw invalidArgument("Option fetch", "a function", fetchFn);
-  }
+  const fetchFn = functionOption(config.fetch, "fetch");
   const timeoutMs = positiveOption(config.timeoutMs, "timeoutMs") ?? DEFAULT_TIMEOUT_MS;
   const maxBodyBytes = positiveOption(config.maxResponseBytes, "maxResponseBytes") ?? DEFAULT_MAX_RESPONSE_BYTES;
 

@@ -14,7 +14,7 @@ import { SmileIdError } from "./errors.ts";
 import { isLoopback } from "./server.ts";
 import { type FetchLike, send } from "./transport.ts";
 import type { Clock } from "./types.ts";
-import { invalidArgument, isPlaceholder, positiveOption, quote } from "./_validate.ts";
+import { functionOption, invalidArgument, isPlaceholder, positiveOption, quote } from "./_validate.ts";
 
 /** Default limit of {@linkcode downloadImage}: 10 MiB. */
 const DEFAULT_MAX_IMAGE_BYTES = 10_485_760;
@@ -224,9 +224,7 @@ export async function downloadImage(url: string | URL, options: DownloadImageOpt
   const shown = quote(`${link.origin}${link.pathname}`, 200);
   const maxBytes = positiveOption(options.maxBytes, "maxBytes") ?? DEFAULT_MAX_IMAGE_BYTES;
   const timeoutMs = positiveOption(options.timeoutMs, "timeoutMs") ?? DEFAULT_TIMEOUT_MS;
-  if (options.fetch !== undefined && typeof options.fetch !== "function") {
-    throw invalidArgument("Option fetch", "a function", options.fetch);
-  }
+  const fetchFn = functionOption(options.fetch, "fetch");
   const now = readNow(clockOption(options.clock, false));
   const expiry = imageLinkExpiry(link);
   if (expiry !== undefined && expiry.getTime() <= now) {
@@ -240,7 +238,7 @@ export async function downloadImage(url: string | URL, options: DownloadImageOpt
   try {
     return await send(
       request,
-      { fetch: options.fetch, timeoutMs, signal: options.signal },
+      { fetch: fetchFn, timeoutMs, signal: options.signal },
       (response) => readImage(response, maxBytes, shown),
     );
   } catch (error) {

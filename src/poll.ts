@@ -179,8 +179,7 @@ export function pollDelays(
   options: Pick<WaitForJobStatusOptions, "intervalMs" | "maxIntervalMs" | "random"> = {},
 ): number[] {
   const { intervalMs, maxIntervalMs } = intervals(options);
-  const random = options.random ?? Math.random;
-  if (typeof random !== "function") throw invalidArgument("Option random", "a function", random);
+  const random = functionOption(options.random, "random") ?? Math.random;
   if (typeof count !== "number") throw invalidArgument("Count", "a number", count);
   const delays: number[] = [];
   for (let i = 0; i < count; i++) delays.push(delayAt(i, intervalMs, maxIntervalMs, random));
@@ -253,10 +252,7 @@ export async function waitForJobStatus(
   const signal = signalOption(options.signal);
   const onProgress = functionOption(options.onProgress, "onProgress");
   const clock = clockOption(options.clock, true);
-  const { random = Math.random } = options;
-  if (typeof random !== "function") {
-    throw invalidArgument("Option random", "a function", random);
-  }
+  const random = functionOption(options.random, "random") ?? Math.random;
   const target = `job ${quote(query?.jobId)} of user ${quote(query?.userId)}`;
   if (signal?.aborted) throw aborted(target, 0, undefined, signal.reason);
 

@@ -440,6 +440,11 @@ test("pollDelays() gives the schedule, with jitter only ever shortening a wait b
   assertEquals(pollDelays(1, { intervalMs: 10_000, random: noJitter }), [10_000]);
   assertEquals(pollDelays(2, { random: () => Number.NaN }), [2000, 3000]);
   assertThrowsWithCode(() => pollDelays(1, { maxIntervalMs: 1000 }), "invalid_argument");
+  assertThrowsWithCode(
+    () => pollDelays(1, { random: 0.5 as unknown as () => number }),
+    "invalid_argument",
+    /^Option random must be a function, got /,
+  );
 });
 
 test("waitForJobStatus() never retries HTTP 429 with Smile ID's code 2222 (an ID number blocked until reset)", async () => {

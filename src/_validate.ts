@@ -90,6 +90,22 @@ export function functionOption<F>(value: F | undefined, name: string): F | undef
   return value;
 }
 
+/** Checks an optional option that must be a positive integer (a count). */
+export function positiveIntegerOption(value: unknown, name: string): number | undefined {
+  if (value !== undefined && (!Number.isInteger(value) || (value as number) < 1)) {
+    throw invalidArgument(`Option ${name}`, "a positive integer", value);
+  }
+  return value as number | undefined;
+}
+
+/** Checks an optional option that must be a number of milliseconds, 0 or more (`Infinity` included). */
+export function millisecondsOption(value: unknown, name: string): number | undefined {
+  if (value !== undefined && (typeof value !== "number" || Number.isNaN(value) || value < 0)) {
+    throw invalidArgument(`Option ${name}`, "a number of milliseconds, 0 or more", value);
+  }
+  return value;
+}
+
 /** Checks an optional option that must be a positive finite number. */
 export function positiveOption(value: unknown, name: string): number | undefined {
   if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value <= 0)) {

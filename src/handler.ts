@@ -27,7 +27,7 @@ import type { SmileIdClient } from "./client.ts";
 import { SmileIdError, type SmileIdErrorCode } from "./errors.ts";
 import { createMemoryReplayGuard, type ReplayGuard } from "./replay_guard.ts";
 import type { Clock, JobStatus } from "./types.ts";
-import { escapeText, functionOption, invalidArgument, quote } from "./_validate.ts";
+import { escapeText, functionOption, invalidArgument, positiveIntegerOption, quote } from "./_validate.ts";
 
 /**
  * What `onCallback` gets for a result it processes after {@linkcode reconcileJobs} polled it:
@@ -335,10 +335,7 @@ export function handlerSetup(options: CreateCallbackHandlerOptions<boolean>): Ha
   if (typeof leaseSeconds !== "number" || !Number.isFinite(leaseSeconds) || leaseSeconds < 2) {
     throw invalidArgument("Option leaseSeconds", "a number of seconds, at least 2", leaseSeconds);
   }
-  const maxJobsPerPair = options.maxJobsPerPair ?? DEFAULT_MAX_JOBS_PER_PAIR;
-  if (!Number.isInteger(maxJobsPerPair) || maxJobsPerPair < 1) {
-    throw invalidArgument("Option maxJobsPerPair", "a positive integer", maxJobsPerPair);
-  }
+  const maxJobsPerPair = positiveIntegerOption(options.maxJobsPerPair, "maxJobsPerPair") ?? DEFAULT_MAX_JOBS_PER_PAIR;
   return {
     client,
     guard,

@@ -10,7 +10,14 @@ import { clockOption } from "./_clock.ts";
 import { SmileIdError } from "./errors.ts";
 import type { JobStatusQuery } from "./request.ts";
 import type { Clock, JobStatus } from "./types.ts";
-import { functionOption, invalidArgument, positiveOption, quote, signalOption } from "./_validate.ts";
+import {
+  functionOption,
+  invalidArgument,
+  millisecondsOption,
+  positiveOption,
+  quote,
+  signalOption,
+} from "./_validate.ts";
 
 /**
  * Anything that can ask for a job's status once: a client from `createClient`, or a stand-in.
@@ -245,10 +252,7 @@ export async function waitForJobStatus(
   const { intervalMs, maxIntervalMs } = intervals(options);
   const timeoutMs = positiveOption(options.timeoutMs, "timeoutMs") ?? DEFAULT_TIMEOUT_MS;
   const requestTimeoutMs = positiveOption(options.requestTimeoutMs, "requestTimeoutMs");
-  const notFoundGraceMs = options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS;
-  if (typeof notFoundGraceMs !== "number" || Number.isNaN(notFoundGraceMs) || notFoundGraceMs < 0) {
-    throw invalidArgument("Option notFoundGraceMs", "a number of milliseconds, 0 or more", notFoundGraceMs);
-  }
+  const notFoundGraceMs = millisecondsOption(options.notFoundGraceMs, "notFoundGraceMs") ?? DEFAULT_NOT_FOUND_GRACE_MS;
   const signal = signalOption(options.signal);
   const onProgress = functionOption(options.onProgress, "onProgress");
   const clock = clockOption(options.clock, true);

@@ -11,7 +11,7 @@ import { SmileIdError } from "./errors.ts";
 import { type CreateCallbackHandlerOptions, handlerSetup, type OnceOutcome, runOnce } from "./handler.ts";
 import type { JobStatusQuery } from "./request.ts";
 import type { JobStatus } from "./types.ts";
-import { functionOption, invalidArgument, signalOption } from "./_validate.ts";
+import { functionOption, invalidArgument, positiveIntegerOption, signalOption } from "./_validate.ts";
 
 /**
  * One job for {@linkcode reconcileJobs}: the ids it was submitted with.
@@ -149,10 +149,7 @@ export async function reconcileJobs(
     throw invalidArgument("The jobs", "an iterable of { userId, jobId }", jobs);
   }
   const list = Array.from(jobs);
-  const concurrency = options.concurrency ?? 4;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw invalidArgument("Option concurrency", "a positive integer", concurrency);
-  }
+  const concurrency = positiveIntegerOption(options.concurrency, "concurrency") ?? 4;
   const maxRequests = options.maxRequests ?? list.length;
   if (!(Number.isInteger(maxRequests) || maxRequests === Infinity) || maxRequests < 0) {
     throw invalidArgument("Option maxRequests", "a non-negative integer", maxRequests);

@@ -11,7 +11,7 @@
 import { BUSY, checkKey, checkSeconds, checkToken, claimed, DONE, ExpiringKeys } from "./_claims.ts";
 import { clockOption, readNow } from "./_clock.ts";
 import type { Clock } from "./types.ts";
-import { invalidArgument } from "./_validate.ts";
+import { invalidArgument, positiveIntegerOption } from "./_validate.ts";
 
 /**
  * What {@linkcode ReplayGuard.begin} found under a key: `claimed` (the caller now holds its
@@ -156,10 +156,7 @@ const DONE_MARK = "done";
  */
 export function createMemoryReplayGuard(options: CreateMemoryReplayGuardOptions = {}): ReplayGuard {
   if (typeof options !== "object" || options === null) throw invalidArgument("Guard options", "an object", options);
-  const maxEntries = options.maxEntries ?? 10_000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    throw invalidArgument("Option maxEntries", "a positive integer", maxEntries);
-  }
+  const maxEntries = positiveIntegerOption(options.maxEntries, "maxEntries") ?? 10_000;
   const clock = clockOption(options.clock, false);
   const entries = new ExpiringKeys<string>();
   let tokens = 0;

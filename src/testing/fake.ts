@@ -6,7 +6,7 @@ import { clockOption, readNow } from "../_clock.ts";
 import { SmileIdError } from "../errors.ts";
 import { createSigner } from "../signature.ts";
 import type { Clock, JsonObject, JsonValue } from "../types.ts";
-import { functionOption, invalidArgument, nonEmpty, quote } from "../_validate.ts";
+import { functionOption, invalidArgument, millisecondsOption, nonEmpty, quote } from "../_validate.ts";
 import {
   type BuildCallbackOptions,
   callbackBody,
@@ -395,7 +395,7 @@ export function createFakeSmileId(options: CreateFakeSmileIdOptions): FakeSmileI
   const endpoint = `${normaliseBasePath(options.basePath ?? "/v1")}/job_status`;
   const autoCompletesAfterMs = options.autoCreateJobs === undefined
     ? undefined
-    : delayOption(options.autoCreateJobs.completesAfterMs, "autoCreateJobs.completesAfterMs");
+    : (millisecondsOption(options.autoCreateJobs.completesAfterMs, "autoCreateJobs.completesAfterMs") ?? 0);
   const onRequest = functionOption(options.onRequest, "onRequest");
   const maxRequests = options.maxRequests ?? DEFAULT_MAX_REQUESTS;
   if (
@@ -443,8 +443,8 @@ export function createFakeSmileId(options: CreateFakeSmileIdOptions): FakeSmileI
       missingZip,
       completesAt: missingZip && job.completesAfterMs === undefined
         ? Infinity
-        : added + delayOption(job.completesAfterMs, "completesAfterMs"),
-      appearsAt: added + delayOption(job.appearsAfterMs, "appearsAfterMs"),
+        : added + (millisecondsOption(job.completesAfterMs, "completesAfterMs") ?? 0),
+      appearsAt: added + (millisecondsOption(job.appearsAfterMs, "appearsAfterMs") ?? 0),
       finish: shaped?.finish,
     });
   }
@@ -640,14 +640,6 @@ function withIds<T extends JsonObject | string>(result: T, userId: string, jobId
     copy.PartnerParams = { user_id: userId, job_id: jobId };
   }
   return copy as T;
-}
-
-function delayOption(value: unknown, name: string): number {
-  if (value === undefined) return 0;
-  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
-    throw invalidArgument(`Option ${name}`, "a number of milliseconds, 0 or more", value);
-  }
-  return value;
 }
 
 function normaliseBasePath(path: unknown): string {

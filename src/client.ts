@@ -22,7 +22,7 @@ import { resolveServer, type ServerInput } from "./server.ts";
 import { createSigner, type Signer, type SignerCredentials } from "./signature.ts";
 import { type FetchLike, send } from "./transport.ts";
 import type { Clock, JobStatus, JsonObject } from "./types.ts";
-import { functionOption, invalidArgument, positiveOption, quote, readQuery } from "./_validate.ts";
+import { functionOption, positiveOption, quote, readQuery } from "./_validate.ts";
 
 /**
  * Client configuration.
